@@ -1,0 +1,3 @@
+from hezi.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""Workspace API keys: created (secret shown once), listed by prefix, revoked with immediate effect."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hezi.accounts import audit, roles, tokens
+from hezi.accounts.errors import ApiKeyNotFound, SessionRequired
+from hezi.accounts.principal import Caller
+from hezi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
+from hezi.accounts.workspaces import WorkspaceService
+from hezi.db.base import utcnow
+from hezi.db.tables import ApiKey, User
+from hezi.errors import InvalidInput
+
+# What a key may be used for. "api": the OpenAI-compatible gateway and console API in its workspace;
+# "datasets": the knowledge-base API.
+KNOWN_SCOPES = frozenset({"api", "datasets"})
+
+
+class ApiKeyService:
+    def __init__(self, db: AsyncSession, workspaces: WorkspaceService) -> None:
+        self.db = db
+        self.workspaces = workspaces
+
+    async def _manage(self, caller: Caller, workspace_id: uuid.UUID) -> None:
+        acc = await self.workspaces.access(caller, workspace_id)
+        acc.require(roles.MANAGE_API_KEYS, "manage API keys")
+        if not caller.principal.is_session:
+            raise SessionRequired("API keys can only be managed from a signed-in session, not with a key.")
+
+    async def list(self, caller: Caller, workspace_id: uuid.UUID) -> ApiKeysPublic:
+        await self._manage(caller, workspace_id)
+        rows = (
+            await self.db.execute(
+                select(ApiKey, User.username)
+                .outerjoin(User, User.id == ApiKey.user_id)
+                .where(ApiKey.workspace_id == workspace_id)
+                .order_by(ApiKey.created_at.desc())
+            )
+        ).all()
+        data = [_public(k, name) for k, name in rows]
+        return ApiKeysPublic(data=data, count=len(data))
+
+    async def create(self, caller: Caller, workspace_id: uuid.UUID, body: ApiKeyCreate) -> ApiKeyCreated:
+        await self._manage(caller, workspace_id)
+        return await self.create_unchecked(
+            workspace_id, caller.principal.user, body, actor=caller.principal.user.username, ip=caller.ip
+        )
+
+    async def create_unchecked(
+        self, workspace_id: uuid.UUID, user: User, body: ApiKeyCreate, *, actor: str, ip: str | None = None
+    ) -> ApiKeyCreated:
+        """Create a key for `user` in the workspace; the caller has checked the right to do so."""
+        unknown = sorted(set(body.scopes) - KNOWN_SCOPES)
+        if unknown:
+            raise InvalidInput(
+                f"Unknown scope(s): {', '.join(unknown)}.", code="unknown_scope",
+                details={"known": sorted(KNOWN_SCOPES)},
+            )
+        if body.expires_at is not None and body.expires_at <= utcnow():
+            raise InvalidInput("expires_at must be in the future.", code="invalid_expiry")
+        secret, prefix = tokens.new_api_key()
+        key = ApiKey(
+            workspace_id=workspace_id, user_id=user.id, name=body.name, prefix=prefix,
+            key_hash=tokens.digest(secret), scopes=sorted(set(body.scopes)), expires_at=body.expires_at,
+            created_at=utcnow(),
+        )
+        self.db.add(key)
+        await self.db.flush()
+        audit.record(
+            self.db, "api_key.created", actor=actor, actor_user_id=user.id, workspace_id=workspace_id,
+            target=f"{body.name} ({prefix}…)", ip=ip, details={"scopes": key.scopes},
+        )
+        await self.db.commit()
+        return ApiKeyCreated(**_public(key, user.username).model_dump(), key=secret)
+
+    async def revoke(self, caller: Caller, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
+        await self._manage(caller, workspace_id)
+        key = await self.db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
+        if key is None:
+            raise ApiKeyNotFound("No such API key in this workspace.")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            audit.record(
+                self.db, "api_key.revoked", actor=caller.principal.user.username,
+                actor_user_id=caller.principal.user_id, workspace_id=workspace_id,
+                target=f"{key.name} ({key.prefix}…)", ip=caller.ip,
+            )
+            await self.db.commit()
+
+
+def _public(key: ApiKey, created_by: str | None) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        id=key.id, name=key.name, prefix=key.prefix, scopes=list(key.scopes), created_by=created_by,
+        created_at=key.created_at, last_used_at=key.last_used_at, expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )

@@ -1,0 +1,9 @@
+"""The web console's API, one router per domain, mounted under /api."""
+
+from fastapi import APIRouter
+
+from hezi.api.console import api_keys, audit, auth, members, users, workspaces
+
+router = APIRouter(prefix="/api")
+for module in (auth, users, workspaces, members, api_keys, audit):
+    router.include_router(module.router)

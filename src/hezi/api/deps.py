@@ -1,0 +1,111 @@
+"""Request dependencies that read like types: the DB session, the caller, each service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hezi.accounts.api_keys import ApiKeyService
+from hezi.accounts.auth import AuthService
+from hezi.accounts.errors import NotAuthenticated
+from hezi.accounts.principal import Caller
+from hezi.accounts.throttle import ThrottlePolicy
+from hezi.accounts.users import UserService
+from hezi.accounts.workspaces import WorkspaceService
+from hezi.errors import Forbidden
+from hezi.runtime import Runtime
+from hezi.settings import Settings
+
+SESSION_COOKIE = "hezi_session"
+CSRF_HEADER = "x-requested-with"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+def get_auth_service(db: SessionDep, settings: SettingsDep) -> AuthService:
+    return AuthService(
+        db,
+        session_ttl=timedelta(hours=settings.session_ttl_hours),
+        throttle=ThrottlePolicy(
+            slow_after=settings.login_slow_after,
+            max_failures=settings.login_max_failures,
+            ip_max_failures=settings.login_ip_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+            window_seconds=settings.login_failure_window_seconds,
+            delay_seconds=settings.login_delay_seconds,
+        ),
+    )
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def get_caller(request: Request, auth: AuthServiceDep) -> Caller:
+    """Authenticate by `Authorization: Bearer` or the session cookie (which also needs the CSRF header)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        principal = await auth.authenticate(token.strip())
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        if request.method in _UNSAFE and request.headers.get(CSRF_HEADER) != "hezi":
+            raise Forbidden(
+                "Requests signed in by cookie must send the header X-Requested-With: hezi.",
+                code="csrf_header_missing",
+            )
+        principal = await auth.authenticate(cookie)
+    else:
+        raise NotAuthenticated("Sign in, or send an API key as 'Authorization: Bearer …'.")
+    return Caller(principal=principal, ip=client_ip(request))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_workspace_service(db: SessionDep) -> WorkspaceService:
+    return WorkspaceService(db)
+
+
+WorkspaceServiceDep = Annotated[WorkspaceService, Depends(get_workspace_service)]
+
+
+def get_user_service(db: SessionDep, auth: AuthServiceDep) -> UserService:
+    return UserService(db, auth)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+
+
+def get_api_key_service(db: SessionDep, workspaces: WorkspaceServiceDep) -> ApiKeyService:
+    return ApiKeyService(db, workspaces)
+
+
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]

@@ -1,0 +1,79 @@
+"""create_app(settings): the FastAPI application with its lifespan (database, migrations, jobs, admin)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hezi import __version__
+from hezi.accounts.users import ensure_admin
+from hezi.api import console, errors, health, static
+from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from hezi.runtime import Runtime, open_runtime
+from hezi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; nothing starts until the lifespan runs (uvicorn or a test client)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            await _first_start(runtime)
+            worker = _start_worker(runtime) if settings.run_worker else None
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    worker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker
+
+    app = FastAPI(title="hezi", version=__version__, lifespan=lifespan, docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(console.router)
+    app.include_router(static.router_for(settings.web_dist))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+async def _first_start(runtime: Runtime) -> None:
+    settings = runtime.settings
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    async with runtime.sessionmaker() as db:
+        created = await ensure_admin(db, settings.admin_username, password)
+    if created is None:
+        return
+    if created.password is None:
+        log.info("created the admin account %r with the password from HEZI_ADMIN_PASSWORD", created.username)
+        return
+    # Printed once, to the terminal that started hezi, and never logged.
+    print(
+        "\n  hezi: first start — an administrator account was created\n"
+        f"    username: {created.username}\n    password: {created.password}\n"
+        "  Sign in and change it under Settings → Profile. It will not be shown again.\n",
+        flush=True,
+    )
+
+
+def _start_worker(runtime: Runtime) -> asyncio.Task[None]:
+    return asyncio.create_task(
+        runtime.jobs.run_worker_async(
+            install_signal_handlers=False,
+            additional_context={"deps": runtime.job_deps},
+            name="hezi-serve",
+        ),
+        name="hezi-job-worker",
+    )

@@ -1,0 +1,211 @@
+"""The `hezi` command: serve, worker, admin tasks, database upgrade, OpenAPI export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from hezi import logs
+from hezi.settings import Settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="hezi (盒子): AI in a box.", no_args_is_help=True, add_completion=False)
+admin = typer.Typer(help="Accounts administration from the box's own terminal.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+cli.add_typer(admin, name="admin")
+cli.add_typer(db_cli, name="db")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+    return settings
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (HEZI_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (HEZI_PORT)")] = None,
+    worker: Annotated[bool | None, typer.Option("--worker/--no-worker", help="run a job worker in-process")] = None,
+) -> None:
+    """Start the web console, the APIs and (by default) a job worker."""
+    import uvicorn
+
+    from hezi.app import create_app
+
+    settings = _settings()
+    overrides = {k: v for k, v in {"host": host, "port": port, "run_worker": worker}.items() if v is not None}
+    settings = settings.model_copy(update=overrides)
+    typer.echo(f"hezi: starting on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_config=None,
+        timeout_graceful_shutdown=10, server_header=False,
+    )
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="jobs run at once")] = 2,
+) -> None:
+    """Run a job worker alone (scale out by starting more, on this box or others sharing the database)."""
+    from hezi.runtime import open_runtime
+
+    settings = _settings()
+
+    async def main() -> None:
+        async with open_runtime(settings) as runtime:
+            await runtime.jobs.run_worker_async(
+                concurrency=concurrency, additional_context={"deps": runtime.job_deps}, name="hezi-worker"
+            )
+
+    asyncio.run(main())
+
+
+def _run(fn: Callable[..., Awaitable[T]]) -> T:
+    """Open the runtime, run `fn(runtime)` with a DB session, turn domain errors into a clean exit."""
+    from hezi.errors import DomainError
+    from hezi.runtime import open_runtime
+
+    settings = _settings()
+
+    async def main() -> T:
+        async with open_runtime(settings) as runtime, runtime.sessionmaker() as db:
+            return await fn(runtime, db)
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _ask_password(password: str | None) -> str:
+    return password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@admin.command("create-user")
+def create_user(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="prompted for when omitted")] = None,
+    display_name: Annotated[str, typer.Option()] = "",
+    superuser: Annotated[bool, typer.Option("--superuser", help="platform administrator")] = False,
+    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
+) -> None:
+    """Create a user (a member of the default workspace unless --workspace says otherwise)."""
+    from pydantic import ValidationError
+
+    from hezi.accounts.auth import AuthService
+    from hezi.accounts.schemas import UserCreate
+    from hezi.accounts.users import UserService
+
+    secret = _ask_password(password)
+    try:
+        body = UserCreate(username=username, password=secret, display_name=display_name, is_superuser=superuser)
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run(runtime, db):  # type: ignore[no-untyped-def]
+        service = UserService(db, AuthService(db, **_auth_args(runtime.settings)))
+        return await service.create_unchecked(body, workspace=workspace)
+
+    user = _run(run)
+    typer.echo(f"created user {user.username}")
+
+
+@admin.command("reset-password")
+def reset_password(
+    username: str, password: Annotated[str | None, typer.Option(help="prompted for when omitted")] = None
+) -> None:
+    """Set a new password for a user and sign out all their sessions."""
+    from hezi.accounts.auth import AuthService
+    from hezi.accounts.users import UserService
+
+    secret = _ask_password(password)
+
+    async def run(runtime, db):  # type: ignore[no-untyped-def]
+        await UserService(db, AuthService(db, **_auth_args(runtime.settings))).reset_password_unchecked(
+            username, secret
+        )
+
+    _run(run)
+    typer.echo(f"password of {username} reset")
+
+
+@admin.command("create-api-key")
+def create_api_key(
+    user: Annotated[str, typer.Option("--user", help="the user the key acts for")],
+    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
+    name: Annotated[str, typer.Option(help="a label for the key")] = "cli",
+    scope: Annotated[list[str] | None, typer.Option(help="repeatable; default: api")] = None,
+) -> None:
+    """Create an API key and print it once, alone on stdout, for scripts."""
+    from hezi.accounts.api_keys import ApiKeyService
+    from hezi.accounts.auth import AuthService
+    from hezi.accounts.errors import PermissionDenied
+    from hezi.accounts.schemas import ApiKeyCreate
+    from hezi.accounts.users import UserService
+    from hezi.accounts.workspaces import WorkspaceService
+
+    async def run(runtime, db):  # type: ignore[no-untyped-def]
+        users = UserService(db, AuthService(db, **_auth_args(runtime.settings)))
+        owner = await users.by_username(user)
+        ws = await users.find_workspace(workspace)
+        from hezi.db.tables import Membership
+
+        if await db.get(Membership, (ws.id, owner.id)) is None:
+            raise PermissionDenied(f"{owner.username} is not a member of workspace {ws.name!r}.")
+        body = ApiKeyCreate(name=name, scopes=scope or ["api"])
+        return await ApiKeyService(db, WorkspaceService(db)).create_unchecked(ws.id, owner, body, actor="cli")
+
+    created = _run(run)
+    typer.echo(created.key)
+
+
+def _auth_args(settings: Settings) -> dict[str, object]:
+    from datetime import timedelta
+
+    from hezi.accounts.throttle import ThrottlePolicy
+
+    return {
+        "session_ttl": timedelta(hours=settings.session_ttl_hours),
+        "throttle": ThrottlePolicy(
+            slow_after=settings.login_slow_after, max_failures=settings.login_max_failures,
+            ip_max_failures=settings.login_ip_max_failures, lockout_seconds=settings.login_lockout_seconds,
+            window_seconds=settings.login_failure_window_seconds, delay_seconds=settings.login_delay_seconds,
+        ),
+    }
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (hezi serve also does this at start)."""
+    from hezi.runtime import open_runtime
+
+    settings = _settings()
+
+    async def main() -> None:
+        async with open_runtime(settings):
+            pass
+
+    asyncio.run(main())
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI schema (the web console's typed client is generated from it)."""
+    from hezi.app import create_app
+
+    json.dump(create_app(Settings()).openapi(), sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,22 @@
+"""What tasks receive to reach the services: handed through the worker's additional context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import procrastinate
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hezi.settings import Settings
+
+
+@dataclass(frozen=True)
+class JobDeps:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def deps_of(context: procrastinate.JobContext) -> JobDeps:
+    deps = context.additional_context["deps"]
+    assert isinstance(deps, JobDeps)
+    return deps

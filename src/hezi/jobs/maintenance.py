@@ -1,0 +1,45 @@
+"""Housekeeping: audit-log retention, expired sessions and stale login-failure counters."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import procrastinate
+from sqlalchemy import delete
+
+from hezi.accounts import audit
+from hezi.db.base import utcnow
+from hezi.db.tables import LoginFailure, Session
+from hezi.jobs.context import deps_of
+
+log = logging.getLogger(__name__)
+
+PURGE_TASK = "maintenance.purge"
+
+
+def register(app: procrastinate.App) -> None:
+    @app.periodic(cron="17 3 * * *", periodic_id="nightly")  # once a night, off the hour
+    @app.task(name=PURGE_TASK, pass_context=True, queue="maintenance", retry=3)
+    async def purge(context: procrastinate.JobContext, timestamp: int | None = None) -> dict[str, Any]:
+        deps = deps_of(context)
+        async with deps.sessionmaker() as db:
+            audit_rows = await audit.purge_older_than(db, deps.settings.audit_retention_days)
+            now = utcnow()
+            sessions = await db.execute(delete(Session).where(Session.expires_at <= now))
+            stale = now - timedelta(seconds=deps.settings.login_failure_window_seconds)
+            failures = await db.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.last_failure_at < stale,
+                    (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now),
+                )
+            )
+            await db.commit()
+        result = {
+            "audit_entries": audit_rows,
+            "sessions": int(getattr(sessions, "rowcount", 0) or 0),
+            "login_failures": int(getattr(failures, "rowcount", 0) or 0),
+        }
+        log.info("maintenance purge", extra={"fields": result})
+        return result

@@ -1,0 +1,47 @@
+"""The one configuration object, read from HEZI_* environment variables and built once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+class Settings(BaseSettings):
+    """Everything hezi reads from its environment; pass it down, never import a global."""
+
+    model_config = SettingsConfigDict(env_prefix="HEZI_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # An external PostgreSQL (with pgvector); when unset hezi runs its own in data_dir/postgres.
+    database_url: str | None = None
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    run_worker: bool = Field(default=True, description="run a job worker inside `hezi serve`")
+    web_dist: Path = _REPO_WEB_DIST
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    session_ttl_hours: int = 24 * 7
+    cookie_secure: bool = False
+    max_body_bytes: int = 1024 * 1024
+
+    # Login throttling: after `login_slow_after` failures each attempt waits, after `login_max_failures`
+    # the account (or address) is refused for `login_lockout_seconds`.
+    login_slow_after: int = 3
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 20
+    login_lockout_seconds: int = 300
+    login_failure_window_seconds: int = 900
+    login_delay_seconds: float = 1.0
+
+    audit_retention_days: int = 180
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()

@@ -1,0 +1,155 @@
+"""One embedded PostgreSQL per test run; hezi servers on real loopback HTTP, each on its own database."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from hezi.app import create_app
+from hezi.db.embedded_postgres import EmbeddedPostgres
+from hezi.settings import Settings
+from tests.helpers import Api
+
+ADMIN_PASSWORD = "admin-pass-1234"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    admin_username: str
+    admin_password: str
+    database_url: str
+
+    def api(self, **client_kwargs: Any) -> Api:
+        return Api(self.url, **client_kwargs)
+
+    def admin(self) -> Api:
+        return self.api().login(self.admin_username, self.admin_password)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's one embedded PostgreSQL; yields the URL of its `hezi` database."""
+    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    url = pg.start()
+    yield url
+    pg.stop()
+
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres: str) -> Callable[[], str]:
+    """Makes a fresh, empty database on the run's PostgreSQL and returns its URL."""
+
+    def make() -> str:
+        name = f"test_{next(_db_numbers)}"
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return postgres.replace("/hezi?", f"/{name}?")
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _ThreadedServer:
+    def __init__(self, settings: Settings) -> None:
+        config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, url: str) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.thread.is_alive():
+                raise RuntimeError("hezi server thread died during start-up")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("hezi server did not become ready")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def make_server(
+    new_database: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., LiveServer]]:
+    """Starts a hezi server on its own database with setting overrides; all are stopped at the end."""
+    started: list[_ThreadedServer] = []
+
+    def make(**overrides: Any) -> LiveServer:
+        port = free_port()
+        database_url = new_database()
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path_factory.mktemp("data"),
+            "host": "127.0.0.1",
+            "port": port,
+            "admin_password": ADMIN_PASSWORD,
+            "log_json": True,
+            # Tests log in often from one address; per-address limits get their own test server.
+            "login_ip_max_failures": 1000,
+            **overrides,
+        }
+        settings = Settings(**values)
+        url = f"http://127.0.0.1:{port}"
+        server = _ThreadedServer(settings)
+        server.start(url)
+        started.append(server)
+        return LiveServer(url, settings, settings.admin_username, ADMIN_PASSWORD, database_url)
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(make_server: Callable[..., LiveServer]) -> LiveServer:
+    """The shared server most tests use (serving the API and the built web console)."""
+    return make_server()
+
+
+@pytest.fixture
+def admin(live_server: LiveServer) -> Iterator[Api]:
+    api = live_server.admin()
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def db(live_server: LiveServer) -> Iterator[psycopg.Connection[Any]]:
+    """A direct connection to the shared server's database, for checking what was stored."""
+    with psycopg.connect(live_server.database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,142 @@
+"""The web console in a real browser (Debian's Chromium): sign in, switch language, create an API key."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+    if not (WEB_DIST / "index.html").is_file():
+        pytest.fail(f"the web console is not built: run `npm ci && npm run build` in {WEB_DIST.parent}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # A fresh context: no cookies, nothing in localStorage, so zh-CN is the default language.
+    context = browser.new_context(viewport={"width": 1366, "height": 820}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def switch_language(page: Page, lang: str) -> None:
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_test_id(f"lang-option-{lang}").click()
+
+
+def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, page: Page) -> None:
+    # Opening the console without a session lands on the login page, in Chinese.
+    page.goto(live_server.url)
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_test_id("login-submit")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    shot(page, "login-zh-CN")
+
+    # A wrong password shows the server's error, and we stay on the login page.
+    page.get_by_test_id("login-username").fill(live_server.admin_username)
+    page.get_by_test_id("login-password").fill("not-the-password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+    page.get_by_test_id("login-password").fill(live_server.admin_password)
+    page.get_by_test_id("login-submit").click()
+
+    # The console shell, zh-CN by default.
+    expect(page.get_by_test_id("nav-dashboard")).to_have_text("仪表盘")
+    expect(page.get_by_test_id("nav-settings")).to_have_text("设置")
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    expect(page.get_by_test_id("workspace-switcher")).to_be_visible()
+    shot(page, "shell-zh-CN")
+
+    # Switching to English re-labels everything, and the choice survives a reload.
+    switch_language(page, "en")
+    expect(page.get_by_test_id("nav-dashboard")).to_have_text("Dashboard")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    expect(page.get_by_test_id("nav-dashboard")).to_have_text("Dashboard")
+    assert page.evaluate("localStorage.getItem('hezi.lang')") == "en"
+    shot(page, "shell-en")
+
+    # Settings → API keys → create one.
+    page.get_by_test_id("nav-settings").click()
+    page.get_by_test_id("settings-tab-api-keys").click()
+    expect(page).to_have_url(re.compile(r"/settings/api-keys$"))
+    name = f"browser-test-{uuid.uuid4().hex[:8]}"
+    page.get_by_test_id("apikey-create").click()
+    page.get_by_test_id("apikey-name-input").fill(name)
+    page.get_by_test_id("apikey-create-form-submit").click()
+
+    # The full key is shown once.
+    shown = page.get_by_test_id("apikey-created-key")
+    expect(shown).to_have_value(re.compile(r"^hzk_"))
+    key = shown.input_value()
+    shot(page, "apikey-created-en")
+    page.get_by_test_id("apikey-created-close").click()
+    expect(page.get_by_test_id("apikey-created-modal")).to_be_hidden()
+    expect(page.get_by_test_id("apikey-created-key")).to_have_count(0)
+
+    # …and afterwards only its prefix is listed, never the secret.
+    row = page.get_by_test_id("apikey-table").locator("tr", has_text=name)
+    expect(row).to_have_count(1)
+    prefix = row.get_by_test_id("apikey-prefix").inner_text().rstrip("…")
+    assert len(prefix) >= 6 and key.startswith(prefix) and prefix != key
+    expect(page.get_by_text(key, exact=False)).to_have_count(0)
+    shot(page, "apikeys-en")
+
+    # The key works against the HTTP API.
+    me = httpx.get(f"{live_server.url}/api/auth/me", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert me.status_code == 200, me.text
+    assert me.json()["user"]["username"] == live_server.admin_username
+
+    # The same page in Chinese, then log out through the user menu.
+    switch_language(page, "zh-CN")
+    expect(page.get_by_test_id("settings-tab-api-keys")).to_have_text("API 密钥")
+    shot(page, "apikeys-zh-CN")
+    switch_language(page, "en")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("user-menu-logout").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_test_id("login-submit")).to_have_text(re.compile("Sign in"))
+    shot(page, "login-en")
+
+    # Signed out: the console sends us back to the login page.
+    page.goto(f"{live_server.url}/settings/api-keys")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fsettings%2Fapi-keys"))

@@ -13,7 +13,12 @@ from tests.helpers import Api, unique
 def hezi(server: LiveServer, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HEZI_DATABASE_URL": server.database_url, "HEZI_LOG_LEVEL": "WARNING"}
     return subprocess.run(
-        [sys.executable, "-m", "hezi", *args], env=env, capture_output=True, text=True, input=input, timeout=120
+        [sys.executable, "-m", "hezi", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=120,
     )
 
 

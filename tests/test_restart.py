@@ -25,7 +25,10 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     }
     env.pop("HEZI_DATABASE_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "hezi", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "hezi", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
 

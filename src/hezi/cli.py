@@ -6,12 +6,17 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from hezi import logs
 from hezi.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hezi.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -32,7 +37,9 @@ def _settings() -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (HEZI_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (HEZI_PORT)")] = None,
-    worker: Annotated[bool | None, typer.Option("--worker/--no-worker", help="run a job worker in-process")] = None,
+    worker: Annotated[
+        bool | None, typer.Option("--worker/--no-worker", help="run a job worker in-process")
+    ] = None,
 ) -> None:
     """Start the web console, the APIs and (by default) a job worker."""
     import uvicorn
@@ -44,8 +51,12 @@ def serve(
     settings = settings.model_copy(update=overrides)
     typer.echo(f"hezi: starting on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None,
-        timeout_graceful_shutdown=10, server_header=False,
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        server_header=False,
     )
 
 
@@ -67,7 +78,7 @@ def worker(
     asyncio.run(main())
 
 
-def _run(fn: Callable[..., Awaitable[T]]) -> T:
+def _run(fn: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
     """Open the runtime, run `fn(runtime)` with a DB session, turn domain errors into a clean exit."""
     from hezi.errors import DomainError
     from hezi.runtime import open_runtime
@@ -95,7 +106,9 @@ def create_user(
     password: Annotated[str | None, typer.Option(help="prompted for when omitted")] = None,
     display_name: Annotated[str, typer.Option()] = "",
     superuser: Annotated[bool, typer.Option("--superuser", help="platform administrator")] = False,
-    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="workspace name or id (default: the default one)")
+    ] = None,
 ) -> None:
     """Create a user (a member of the default workspace unless --workspace says otherwise)."""
     from pydantic import ValidationError
@@ -106,13 +119,15 @@ def create_user(
 
     secret = _ask_password(password)
     try:
-        body = UserCreate(username=username, password=secret, display_name=display_name, is_superuser=superuser)
+        body = UserCreate(
+            username=username, password=secret, display_name=display_name, is_superuser=superuser
+        )
     except ValidationError as exc:
         typer.echo(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from None
 
-    async def run(runtime, db):  # type: ignore[no-untyped-def]
-        service = UserService(db, AuthService(db, **_auth_args(runtime.settings)))
+    async def run(runtime: Runtime, db: AsyncSession) -> Any:
+        service = UserService(db, AuthService.from_settings(db, runtime.settings))
         return await service.create_unchecked(body, workspace=workspace)
 
     user = _run(run)
@@ -129,8 +144,8 @@ def reset_password(
 
     secret = _ask_password(password)
 
-    async def run(runtime, db):  # type: ignore[no-untyped-def]
-        await UserService(db, AuthService(db, **_auth_args(runtime.settings))).reset_password_unchecked(
+    async def run(runtime: Runtime, db: AsyncSession) -> Any:
+        await UserService(db, AuthService.from_settings(db, runtime.settings)).reset_password_unchecked(
             username, secret
         )
 
@@ -141,7 +156,9 @@ def reset_password(
 @admin.command("create-api-key")
 def create_api_key(
     user: Annotated[str, typer.Option("--user", help="the user the key acts for")],
-    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="workspace name or id (default: the default one)")
+    ] = None,
     name: Annotated[str, typer.Option(help="a label for the key")] = "cli",
     scope: Annotated[list[str] | None, typer.Option(help="repeatable; default: api")] = None,
 ) -> None:
@@ -152,13 +169,12 @@ def create_api_key(
     from hezi.accounts.schemas import ApiKeyCreate
     from hezi.accounts.users import UserService
     from hezi.accounts.workspaces import WorkspaceService
+    from hezi.db.tables import Membership
 
-    async def run(runtime, db):  # type: ignore[no-untyped-def]
-        users = UserService(db, AuthService(db, **_auth_args(runtime.settings)))
+    async def run(runtime: Runtime, db: AsyncSession) -> Any:
+        users = UserService(db, AuthService.from_settings(db, runtime.settings))
         owner = await users.by_username(user)
         ws = await users.find_workspace(workspace)
-        from hezi.db.tables import Membership
-
         if await db.get(Membership, (ws.id, owner.id)) is None:
             raise PermissionDenied(f"{owner.username} is not a member of workspace {ws.name!r}.")
         body = ApiKeyCreate(name=name, scopes=scope or ["api"])
@@ -166,21 +182,6 @@ def create_api_key(
 
     created = _run(run)
     typer.echo(created.key)
-
-
-def _auth_args(settings: Settings) -> dict[str, object]:
-    from datetime import timedelta
-
-    from hezi.accounts.throttle import ThrottlePolicy
-
-    return {
-        "session_ttl": timedelta(hours=settings.session_ttl_hours),
-        "throttle": ThrottlePolicy(
-            slow_after=settings.login_slow_after, max_failures=settings.login_max_failures,
-            ip_max_failures=settings.login_ip_max_failures, lockout_seconds=settings.login_lockout_seconds,
-            window_seconds=settings.login_failure_window_seconds, delay_seconds=settings.login_delay_seconds,
-        ),
-    }
 
 
 @db_cli.command("upgrade")

@@ -15,7 +15,9 @@ def test_healthz_and_readyz(live_server: LiveServer) -> None:
     assert httpx.get(f"{live_server.url}/readyz").json() == {"status": "ok"}
 
 
-def test_each_request_gets_an_id_and_one_log_line(live_server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_each_request_gets_an_id_and_one_log_line(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="hezi.access"):
         given = httpx.get(f"{live_server.url}/healthz", headers={"X-Request-ID": "trace-abc-123"})
         fresh = httpx.get(f"{live_server.url}/api/auth/me")
@@ -39,4 +41,4 @@ def test_openapi_schema_is_served(live_server: LiveServer) -> None:
 def test_console_pages_fall_back_to_the_app(live_server: LiveServer) -> None:
     for path in ("/", "/login", "/settings/api-keys"):
         r = httpx.get(f"{live_server.url}{path}")
-        assert r.status_code == 200 and "<div id=\"root\">" in r.text, path
+        assert r.status_code == 200 and '<div id="root">' in r.text, path

@@ -28,7 +28,15 @@ def test_upgrade_from_empty_builds_everything_and_matches_models(new_database: C
         version = conn.execute("SHOW server_version").fetchone()
         assert version is not None and version[0].startswith("18")
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert {"users", "workspaces", "memberships", "sessions", "api_keys", "audit_log", "procrastinate_jobs"} <= tables
+    assert {
+        "users",
+        "workspaces",
+        "memberships",
+        "sessions",
+        "api_keys",
+        "audit_log",
+        "procrastinate_jobs",
+    } <= tables
 
     engine = create_engine(sqlalchemy_url(url))
     with engine.connect() as conn:

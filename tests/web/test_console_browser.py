@@ -52,13 +52,17 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def shot(page: Page, name: str) -> None:
+    """Saves what a person would see, once menus and modals have finished moving."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
 
 
 def switch_language(page: Page, lang: str) -> None:
     page.get_by_test_id("lang-switch").click()
     page.get_by_test_id(f"lang-option-{lang}").click()
+    expect(page.get_by_test_id(f"lang-option-{lang}")).to_be_hidden()
 
 
 def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, page: Page) -> None:
@@ -108,6 +112,7 @@ def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, 
     shown = page.get_by_test_id("apikey-created-key")
     expect(shown).to_have_value(re.compile(r"^hzk_"))
     key = shown.input_value()
+    expect(page.get_by_test_id("apikey-create-form")).to_have_count(0)
     shot(page, "apikey-created-en")
     page.get_by_test_id("apikey-created-close").click()
     expect(page.get_by_test_id("apikey-created-modal")).to_be_hidden()

@@ -58,44 +58,68 @@ class ApiKeyService:
         unknown = sorted(set(body.scopes) - KNOWN_SCOPES)
         if unknown:
             raise InvalidInput(
-                f"Unknown scope(s): {', '.join(unknown)}.", code="unknown_scope",
+                f"Unknown scope(s): {', '.join(unknown)}.",
+                code="unknown_scope",
                 details={"known": sorted(KNOWN_SCOPES)},
             )
         if body.expires_at is not None and body.expires_at <= utcnow():
             raise InvalidInput("expires_at must be in the future.", code="invalid_expiry")
         secret, prefix = tokens.new_api_key()
         key = ApiKey(
-            workspace_id=workspace_id, user_id=user.id, name=body.name, prefix=prefix,
-            key_hash=tokens.digest(secret), scopes=sorted(set(body.scopes)), expires_at=body.expires_at,
+            workspace_id=workspace_id,
+            user_id=user.id,
+            name=body.name,
+            prefix=prefix,
+            key_hash=tokens.digest(secret),
+            scopes=sorted(set(body.scopes)),
+            expires_at=body.expires_at,
             created_at=utcnow(),
         )
         self.db.add(key)
         await self.db.flush()
         audit.record(
-            self.db, "api_key.created", actor=actor, actor_user_id=user.id, workspace_id=workspace_id,
-            target=f"{body.name} ({prefix}…)", ip=ip, details={"scopes": key.scopes},
+            self.db,
+            "api_key.created",
+            actor=actor,
+            actor_user_id=user.id,
+            workspace_id=workspace_id,
+            target=f"{body.name} ({prefix}…)",
+            ip=ip,
+            details={"scopes": key.scopes},
         )
         await self.db.commit()
         return ApiKeyCreated(**_public(key, user.username).model_dump(), key=secret)
 
     async def revoke(self, caller: Caller, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
         await self._manage(caller, workspace_id)
-        key = await self.db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
+        key = await self.db.scalar(
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
+        )
         if key is None:
             raise ApiKeyNotFound("No such API key in this workspace.")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
             audit.record(
-                self.db, "api_key.revoked", actor=caller.principal.user.username,
-                actor_user_id=caller.principal.user_id, workspace_id=workspace_id,
-                target=f"{key.name} ({key.prefix}…)", ip=caller.ip,
+                self.db,
+                "api_key.revoked",
+                actor=caller.principal.user.username,
+                actor_user_id=caller.principal.user_id,
+                workspace_id=workspace_id,
+                target=f"{key.name} ({key.prefix}…)",
+                ip=caller.ip,
             )
             await self.db.commit()
 
 
 def _public(key: ApiKey, created_by: str | None) -> ApiKeyPublic:
     return ApiKeyPublic(
-        id=key.id, name=key.name, prefix=key.prefix, scopes=list(key.scopes), created_by=created_by,
-        created_at=key.created_at, last_used_at=key.last_used_at, expires_at=key.expires_at,
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=list(key.scopes),
+        created_by=created_by,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        expires_at=key.expires_at,
         revoked_at=key.revoked_at,
     )

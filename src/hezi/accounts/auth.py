@@ -15,6 +15,7 @@ from hezi.accounts.principal import Caller, Principal
 from hezi.accounts.throttle import LoginThrottle, ThrottlePolicy
 from hezi.db.base import utcnow
 from hezi.db.tables import ApiKey, Session, User
+from hezi.settings import Settings
 
 # last_used_at is written at most this often per key, so a busy key doesn't cost a write per request.
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -33,7 +34,24 @@ class AuthService:
         self.session_ttl = session_ttl
         self.throttle = LoginThrottle(db, throttle)
 
-    async def login(self, username: str, password: str, *, ip: str | None, user_agent: str | None) -> LoginResult:
+    @classmethod
+    def from_settings(cls, db: AsyncSession, settings: Settings) -> AuthService:
+        return cls(
+            db,
+            session_ttl=timedelta(hours=settings.session_ttl_hours),
+            throttle=ThrottlePolicy(
+                slow_after=settings.login_slow_after,
+                max_failures=settings.login_max_failures,
+                ip_max_failures=settings.login_ip_max_failures,
+                lockout_seconds=settings.login_lockout_seconds,
+                window_seconds=settings.login_failure_window_seconds,
+                delay_seconds=settings.login_delay_seconds,
+            ),
+        )
+
+    async def login(
+        self, username: str, password: str, *, ip: str | None, user_agent: str | None
+    ) -> LoginResult:
         """Check the password (throttled) and open a session; failures are audited and counted."""
         name = username.strip().lower()
         await self.throttle.before_attempt(name, ip)
@@ -100,7 +118,9 @@ class AuthService:
         now = utcnow()
         row = (
             await self.db.execute(
-                select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == tokens.digest(token))
+                select(ApiKey, User)
+                .join(User, User.id == ApiKey.user_id)
+                .where(ApiKey.key_hash == tokens.digest(token))
             )
         ).first()
         if row is None:
@@ -133,7 +153,9 @@ class AuthService:
         audit.record(self.db, "password.changed", actor=user.username, actor_user_id=user.id, ip=caller.ip)
         await self.db.commit()
 
-    async def set_password(self, user_id: uuid.UUID, new: str, *, keep_session: uuid.UUID | None = None) -> None:
+    async def set_password(
+        self, user_id: uuid.UUID, new: str, *, keep_session: uuid.UUID | None = None
+    ) -> None:
         """Store a new hash and end the user's sessions (but `keep_session`). The caller commits."""
         await self.db.execute(
             update(User)

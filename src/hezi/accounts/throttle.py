@@ -65,16 +65,18 @@ class LoginThrottle:
         locked = False
         for kind, key in _keys(username, ip).items():
             limit = self.policy.max_failures if kind == "user" else self.policy.ip_max_failures
-            stmt = insert(LoginFailure).values(key=key, failures=1, first_failure_at=now, last_failure_at=now)
             # A failure older than the window starts a fresh count.
-            stmt = stmt.on_conflict_do_update(
+            fresh = {"key": key, "failures": 1, "first_failure_at": now, "last_failure_at": now}
+            upsert = insert(LoginFailure).values(**fresh)
+            stmt = upsert.on_conflict_do_update(
                 index_elements=[LoginFailure.key],
                 set_={
                     "failures": case(
                         (LoginFailure.first_failure_at < window_start, 1), else_=LoginFailure.failures + 1
                     ),
                     "first_failure_at": case(
-                        (LoginFailure.first_failure_at < window_start, now), else_=LoginFailure.first_failure_at
+                        (LoginFailure.first_failure_at < window_start, now),
+                        else_=LoginFailure.first_failure_at,
                     ),
                     "last_failure_at": now,
                 },
@@ -94,4 +96,3 @@ class LoginThrottle:
         # The address counter is left alone: logging into one's own account must not reset
         # the count of guesses at other accounts from the same address.
         await self.db.execute(delete(LoginFailure).where(LoginFailure.key == _keys(username, None)["user"]))
-

@@ -49,8 +49,13 @@ class UserService:
         require_superuser(caller)
         user = await self._insert(body)
         audit.record(
-            self.db, "user.created", actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-            target=user.username, ip=caller.ip, details={"is_superuser": user.is_superuser},
+            self.db,
+            "user.created",
+            actor=caller.principal.user.username,
+            actor_user_id=caller.principal.user_id,
+            target=user.username,
+            ip=caller.ip,
+            details={"is_superuser": user.is_superuser},
         )
         await self.db.commit()
         return UserPublic.model_validate(user)
@@ -82,8 +87,13 @@ class UserService:
         for field, value in changes.items():
             setattr(user, field, value)
         audit.record(
-            self.db, "user.updated", actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-            target=user.username, ip=caller.ip, details=changes,
+            self.db,
+            "user.updated",
+            actor=caller.principal.user.username,
+            actor_user_id=caller.principal.user_id,
+            target=user.username,
+            ip=caller.ip,
+            details=changes,
         )
         await self.db.commit()
         return UserPublic.model_validate(user)
@@ -94,8 +104,12 @@ class UserService:
         passwords.check_policy(new_password, username=user.username)
         await self.auth.set_password(user.id, new_password)
         audit.record(
-            self.db, "password.reset", actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-            target=user.username, ip=caller.ip,
+            self.db,
+            "password.reset",
+            actor=caller.principal.user.username,
+            actor_user_id=caller.principal.user_id,
+            target=user.username,
+            ip=caller.ip,
         )
         await self.db.commit()
 

@@ -122,8 +122,12 @@ class WorkspaceService:
             raise DefaultWorkspace("The default workspace cannot be deleted.")
         # Recorded without a workspace id: the workspace's own entries go with it.
         audit.record(
-            self.db, "workspace.deleted", actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id, target=f"{acc.workspace.name} ({workspace_id})", ip=caller.ip,
+            self.db,
+            "workspace.deleted",
+            actor=caller.principal.user.username,
+            actor_user_id=caller.principal.user_id,
+            target=f"{acc.workspace.name} ({workspace_id})",
+            ip=caller.ip,
         )
         await self.db.delete(acc.workspace)
         await self.db.commit()
@@ -143,7 +147,9 @@ class WorkspaceService:
         data = [self._member(m, u) for m, u in rows]
         return MembersPublic(data=data, count=len(data))
 
-    async def add_member(self, caller: Caller, workspace_id: uuid.UUID, username: str, role: Role) -> MemberPublic:
+    async def add_member(
+        self, caller: Caller, workspace_id: uuid.UUID, username: str, role: Role
+    ) -> MemberPublic:
         acc = await self.access(caller, workspace_id)
         self._check_grant(acc, role)
         user = await self.db.scalar(select(User).where(User.username == username))
@@ -170,7 +176,10 @@ class WorkspaceService:
             await self._keep_an_owner(workspace_id)
         membership.role = role
         self._audit(
-            caller, "member.role_changed", workspace_id, target=user.username,
+            caller,
+            "member.role_changed",
+            workspace_id,
+            target=user.username,
             details={"old_role": old.value, "new_role": role.value},
         )
         await self.db.commit()
@@ -221,23 +230,42 @@ class WorkspaceService:
         return int(n or 0)
 
     def _audit(
-        self, caller: Caller, action: str, workspace_id: uuid.UUID, *, target: str, details: dict[str, str] | None = None
+        self,
+        caller: Caller,
+        action: str,
+        workspace_id: uuid.UUID,
+        *,
+        target: str,
+        details: dict[str, str] | None = None,
     ) -> None:
         audit.record(
-            self.db, action, actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-            workspace_id=workspace_id, target=target, ip=caller.ip, details=details,
+            self.db,
+            action,
+            actor=caller.principal.user.username,
+            actor_user_id=caller.principal.user_id,
+            workspace_id=workspace_id,
+            target=target,
+            ip=caller.ip,
+            details=details,
         )
 
     @staticmethod
     def _public(ws: Workspace, role: Role, members: int) -> WorkspacePublic:
         return WorkspacePublic(
-            id=ws.id, name=ws.name, role=role, is_default=ws.is_default, member_count=members,
+            id=ws.id,
+            name=ws.name,
+            role=role,
+            is_default=ws.is_default,
+            member_count=members,
             created_at=ws.created_at,
         )
 
     @staticmethod
     def _member(m: Membership, u: User) -> MemberPublic:
         return MemberPublic(
-            user_id=u.id, username=u.username, display_name=u.display_name, role=Role(m.role),
+            user_id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            role=Role(m.role),
             joined_at=m.created_at,
         )

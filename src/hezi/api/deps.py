@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +12,6 @@ from hezi.accounts.api_keys import ApiKeyService
 from hezi.accounts.auth import AuthService
 from hezi.accounts.errors import NotAuthenticated
 from hezi.accounts.principal import Caller
-from hezi.accounts.throttle import ThrottlePolicy
 from hezi.accounts.users import UserService
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.errors import Forbidden
@@ -48,18 +46,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 def get_auth_service(db: SessionDep, settings: SettingsDep) -> AuthService:
-    return AuthService(
-        db,
-        session_ttl=timedelta(hours=settings.session_ttl_hours),
-        throttle=ThrottlePolicy(
-            slow_after=settings.login_slow_after,
-            max_failures=settings.login_max_failures,
-            ip_max_failures=settings.login_ip_max_failures,
-            lockout_seconds=settings.login_lockout_seconds,
-            window_seconds=settings.login_failure_window_seconds,
-            delay_seconds=settings.login_delay_seconds,
-        ),
-    )
+    return AuthService.from_settings(db, settings)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

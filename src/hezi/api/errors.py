@@ -76,7 +76,9 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 def _clean(errors: Any) -> list[dict[str, Any]]:
     # Pydantic puts the offending input and exception objects in `ctx`; keep what a client can use.
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+    ]
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:

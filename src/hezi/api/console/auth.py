@@ -18,17 +18,24 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login")
-async def login(body: LoginRequest, request: Request, response: Response, auth: AuthServiceDep,
-                settings: SettingsDep) -> LoginResponse:
+async def login(
+    body: LoginRequest, request: Request, response: Response, auth: AuthServiceDep, settings: SettingsDep
+) -> LoginResponse:
     result = await auth.login(
         body.username, body.password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
     )
     response.set_cookie(
-        SESSION_COOKIE, result.token, max_age=settings.session_ttl_hours * 3600, httponly=True,
-        samesite="lax", secure=settings.cookie_secure, path="/",
+        SESSION_COOKIE,
+        result.token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
     )
-    return LoginResponse(token=result.token, expires_at=result.expires_at,
-                         user=UserPublic.model_validate(result.user))
+    return LoginResponse(
+        token=result.token, expires_at=result.expires_at, user=UserPublic.model_validate(result.user)
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

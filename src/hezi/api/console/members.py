@@ -13,7 +13,9 @@ router = APIRouter(prefix="/workspaces/{workspace_id}/members", tags=["members"]
 
 
 @router.get("")
-async def list_members(workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep) -> MembersPublic:
+async def list_members(
+    workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep
+) -> MembersPublic:
     return await workspaces.members(caller, workspace_id)
 
 
@@ -26,7 +28,10 @@ async def add_member(
 
 @router.patch("/{user_id}")
 async def change_role(
-    workspace_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate, caller: CallerDep,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    body: MemberUpdate,
+    caller: CallerDep,
     workspaces: WorkspaceServiceDep,
 ) -> MemberPublic:
     return await workspaces.change_role(caller, workspace_id, user_id, body.role)

@@ -18,7 +18,9 @@ async def list_workspaces(caller: CallerDep, workspaces: WorkspaceServiceDep) ->
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_workspace(body: WorkspaceCreate, caller: CallerDep, workspaces: WorkspaceServiceDep) -> WorkspacePublic:
+async def create_workspace(
+    body: WorkspaceCreate, caller: CallerDep, workspaces: WorkspaceServiceDep
+) -> WorkspacePublic:
     return await workspaces.create(caller, body.name)
 
 
@@ -30,5 +32,7 @@ async def rename_workspace(
 
 
 @router.delete("/{workspace_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_workspace(workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep) -> None:
+async def delete_workspace(
+    workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep
+) -> None:
     await workspaces.delete(caller, workspace_id)

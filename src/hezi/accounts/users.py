@@ -168,6 +168,8 @@ async def ensure_admin(db: AsyncSession, username: str, password: str | None) ->
     if await db.scalar(select(func.count()).select_from(User)):
         return None
     generated = password is None
+    if password is not None:
+        passwords.check_policy(password, username=username)
     secret = password or secrets.token_urlsafe(12)
     admin = User(
         username=username.strip().lower(),

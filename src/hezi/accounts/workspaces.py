@@ -77,21 +77,20 @@ class WorkspaceService:
         return [WorkspaceRef(id=ws.id, name=ws.name, role=Role(role)) for ws, role in rows]
 
     async def list(self, caller: Caller) -> WorkspacesPublic:
-        refs = await self.refs(caller)
-        counts = dict(
-            (
-                await self.db.execute(
-                    select(Membership.workspace_id, func.count())
-                    .where(Membership.workspace_id.in_([r.id for r in refs]))
-                    .group_by(Membership.workspace_id)
-                )
-            ).all()
+        p = caller.principal
+        counts = (
+            select(Membership.workspace_id, func.count().label("n")).group_by(Membership.workspace_id).subquery()
         )
-        out = []
-        for ref in refs:
-            ws = await self.db.get(Workspace, ref.id)
-            assert ws is not None
-            out.append(self._public(ws, ref.role, counts.get(ref.id, 0)))
+        query = (
+            select(Workspace, Membership.role, counts.c.n)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .join(counts, counts.c.workspace_id == Workspace.id)
+            .where(Membership.user_id == p.user_id)
+            .order_by(Workspace.is_default.desc(), Workspace.created_at)
+        )
+        if p.key_workspace_id is not None:
+            query = query.where(Workspace.id == p.key_workspace_id)
+        out = [self._public(ws, Role(role), n) for ws, role, n in (await self.db.execute(query)).all()]
         return WorkspacesPublic(data=out, count=len(out))
 
     async def create(self, caller: Caller, name: str) -> WorkspacePublic:

@@ -1,0 +1,68 @@
+import { useEffect } from "react";
+import { Navigate, Outlet, Route, Routes, useNavigate } from "react-router";
+import { setUnauthorizedHandler } from "./api/client";
+import { ConsoleLayout } from "./components/ConsoleLayout";
+import { RequireAuth } from "./components/RequireAuth";
+import { AgentsPage } from "./pages/AgentsPage";
+import { AppsPage } from "./pages/AppsPage";
+import { ChatPage } from "./pages/ChatPage";
+import { DashboardPage } from "./pages/DashboardPage";
+import { KnowledgePage } from "./pages/KnowledgePage";
+import { LoginPage } from "./pages/LoginPage";
+import { ModelsPage } from "./pages/ModelsPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { ApiKeysPage } from "./pages/settings/ApiKeysPage";
+import { AuditLogPage } from "./pages/settings/AuditLogPage";
+import { MembersPage } from "./pages/settings/MembersPage";
+import { ProfilePage } from "./pages/settings/ProfilePage";
+import { SettingsPage } from "./pages/settings/SettingsPage";
+import { UsersPage } from "./pages/settings/UsersPage";
+import { WorkspacesPage } from "./pages/settings/WorkspacesPage";
+
+/** Sends an expired or missing session to /login, remembering where the user was. */
+function SessionGuard() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      if (window.location.pathname === "/login") return;
+      const next = window.location.pathname + window.location.search;
+      navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
+    });
+  }, [navigate]);
+  return <Outlet />;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<SessionGuard />}>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          element={
+            <RequireAuth>
+              <ConsoleLayout />
+            </RequireAuth>
+          }
+        >
+          <Route index element={<Navigate to="/dashboard" replace />} />
+          <Route path="dashboard" element={<DashboardPage />} />
+          <Route path="models" element={<ModelsPage />} />
+          <Route path="knowledge" element={<KnowledgePage />} />
+          <Route path="agents" element={<AgentsPage />} />
+          <Route path="apps" element={<AppsPage />} />
+          <Route path="chat" element={<ChatPage />} />
+          <Route path="settings" element={<SettingsPage />}>
+            <Route index element={<Navigate to="profile" replace />} />
+            <Route path="profile" element={<ProfilePage />} />
+            <Route path="users" element={<UsersPage />} />
+            <Route path="workspaces" element={<WorkspacesPage />} />
+            <Route path="members" element={<MembersPage />} />
+            <Route path="api-keys" element={<ApiKeysPage />} />
+            <Route path="audit-log" element={<AuditLogPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Route>
+    </Routes>
+  );
+}

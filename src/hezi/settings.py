@@ -42,6 +42,24 @@ class Settings(BaseSettings):
 
     audit_retention_days: int = 180
 
+    # Serving
+    deploy_bundled: bool = Field(default=True, description="register and deploy the bundled models on start")
+    gateway_queue_per_model: int = 32
+    max_model_upload_bytes: int = 64 * 1024**3
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def run_dir(self) -> Path:
+        """Where worker sockets live. Unix socket paths are limited to ~100 bytes, so long data paths
+        fall back to a short directory under /tmp named after the data directory."""
+        preferred = self.resolved_data_dir / "run"
+        if len(str(preferred)) <= 80:
+            return preferred
+        import hashlib
+        import tempfile
+
+        tag = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"hezi-{tag}"

@@ -79,7 +79,9 @@ class WorkspaceService:
     async def list(self, caller: Caller) -> WorkspacesPublic:
         p = caller.principal
         counts = (
-            select(Membership.workspace_id, func.count().label("n")).group_by(Membership.workspace_id).subquery()
+            select(Membership.workspace_id, func.count().label("n"))
+            .group_by(Membership.workspace_id)
+            .subquery()
         )
         query = (
             select(Workspace, Membership.role, counts.c.n)

@@ -16,8 +16,10 @@ from hezi.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooLarge,
     TooManyRequests,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ _STATUS: list[tuple[type[DomainError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooLarge, 413),
     (TooManyRequests, 429),
+    (Unavailable, 503),
 ]
 
 _HTTP_CODES = {
@@ -51,6 +55,45 @@ def error_response(status: int, code: str, message: str, details: Any = None, **
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers or None)
 
 
+_OPENAI_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "server_error",
+    503: "server_error",
+}
+
+
+def openai_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """OpenAI's error shape, which its SDKs parse: the /v1 API answers in it."""
+    param = None
+    if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("loc"):
+        param = ".".join(str(p) for p in details[0]["loc"] if p != "body")
+    return {
+        "error": {
+            "message": message,
+            "type": _OPENAI_TYPES.get(status, "invalid_request_error"),
+            "param": param,
+            "code": code,
+            **({"details": details} if isinstance(details, dict) else {}),
+        }
+    }
+
+
+def respond(
+    request: Request, status: int, code: str, message: str, details: Any = None, **headers: str
+) -> JSONResponse:
+    """The error response in the shape the caller's API speaks."""
+    if request.url.path.startswith("/v1/"):
+        if status == 422:  # OpenAI reports invalid fields as 400
+            status = 400
+        return JSONResponse(
+            openai_body(status, code, message, details), status_code=status, headers=headers or None
+        )
+    return error_response(status, code, message, details, **headers)
+
+
 def status_of(exc: DomainError) -> int:
     for kind, status in _STATUS:
         if isinstance(exc, kind):
@@ -58,20 +101,25 @@ def status_of(exc: DomainError) -> int:
     return 400
 
 
-async def _domain(_: Request, exc: Exception) -> JSONResponse:
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {}
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
-    return error_response(status_of(exc), exc.code, exc.message, exc.details, **headers)
+    return respond(request, status_of(exc), exc.code, exc.message, exc.details, **headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "malformed_json", "The request body is not valid JSON.", _clean(errors))
-    return error_response(422, "validation_error", "Some fields are missing or invalid.", _clean(errors))
+    errors = _clean(exc.errors())
+    if any(e["type"] == "json_invalid" for e in errors):
+        return respond(request, 400, "malformed_json", "The request body is not valid JSON.", errors)
+    first = errors[0] if errors else {"loc": [], "msg": ""}
+    where = ".".join(str(p) for p in first["loc"] if p != "body")
+    message = f"Invalid '{where}': {first['msg']}" if where else "Some fields are missing or invalid."
+    if not request.url.path.startswith("/v1/"):
+        message = "Some fields are missing or invalid."
+    return respond(request, 422, "validation_error", message, errors)
 
 
 def _clean(errors: Any) -> list[dict[str, Any]]:
@@ -81,16 +129,16 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, None, **(exc.headers or {}))
+    return respond(request, exc.status_code, code, message, None, **(exc.headers or {}))
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal_error", "Something went wrong on the server; it has been logged.")
+    return respond(request, 500, "internal_error", "Something went wrong on the server; it has been logged.")
 
 
 def install(app: FastAPI) -> None:

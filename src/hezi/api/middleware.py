@@ -59,14 +59,23 @@ class AccessLogMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over the limit with 413 before the app sees them, declared length or not."""
+    """Refuses bodies over the limit with 413 before the app sees them, declared length or not.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths in `streamed` (file uploads) are left alone: their handlers stream to disk and enforce their own,
+    much larger, limits.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, streamed: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD", "OPTIONS")
+            or scope["path"].startswith(self.streamed)
+        ):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from hezi.api.console import api_keys, audit, auth, members, users, workspaces
+from hezi.api.console import api_keys, audit, auth, members, models, usage, users, workspaces
 
 router = APIRouter(prefix="/api")
-for module in (auth, users, workspaces, members, api_keys, audit):
+for module in (auth, users, workspaces, members, api_keys, audit, models, usage):
     router.include_router(module.router)

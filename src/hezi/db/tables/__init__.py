@@ -1,5 +1,18 @@
 """Every table, imported here so Base.metadata is complete for Alembic."""
 
 from hezi.db.tables.accounts import ApiKey, AuditEntry, LoginFailure, Membership, Session, User, Workspace
+from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
-__all__ = ["ApiKey", "AuditEntry", "LoginFailure", "Membership", "Session", "User", "Workspace"]
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Deployment",
+    "LoginFailure",
+    "Membership",
+    "Model",
+    "Provider",
+    "Session",
+    "UsageRecord",
+    "User",
+    "Workspace",
+]

@@ -1,0 +1,78 @@
+"""The Models page: list, import (path or upload), deploy, stop, logs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from hezi.api.deps import CallerDep, SessionDep, SettingsDep
+from hezi.serving.registry import ModelRegistry
+from hezi.serving.schemas import DeploymentSpec, ModelImportPath, ModelLogs, ModelPublic, ModelsPublic
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+def get_registry(request: Request, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
+    return ModelRegistry(db, settings, request.app.state.supervisor)
+
+
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+
+
+@router.get("")
+async def list_models(_: CallerDep, registry: RegistryDep) -> ModelsPublic:
+    return await registry.list()
+
+
+@router.get("/{model_id}")
+async def get_model(model_id: uuid.UUID, _: CallerDep, registry: RegistryDep) -> ModelPublic:
+    return await registry.get(model_id)
+
+
+@router.post("/import-path", status_code=status.HTTP_201_CREATED)
+async def import_path(body: ModelImportPath, caller: CallerDep, registry: RegistryDep) -> ModelPublic:
+    return await registry.import_path(caller, body.path, body.name)
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+        }
+    },
+)
+async def upload(
+    request: Request,
+    caller: CallerDep,
+    registry: RegistryDep,
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+    name: Annotated[str | None, Query(max_length=128)] = None,
+) -> ModelPublic:
+    """The raw GGUF bytes as the body (streamed to disk as they arrive)."""
+    return await registry.import_upload(caller, filename, request.stream(), name)
+
+
+@router.put("/{model_id}/deployment")
+async def deploy(
+    model_id: uuid.UUID, body: DeploymentSpec, caller: CallerDep, registry: RegistryDep
+) -> ModelPublic:
+    return await registry.deploy(caller, model_id, body)
+
+
+@router.post("/{model_id}/stop")
+async def stop(model_id: uuid.UUID, caller: CallerDep, registry: RegistryDep) -> ModelPublic:
+    return await registry.stop(caller, model_id)
+
+
+@router.delete("/{model_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(model_id: uuid.UUID, caller: CallerDep, registry: RegistryDep) -> None:
+    await registry.delete(caller, model_id)
+
+
+@router.get("/{model_id}/logs")
+async def logs(model_id: uuid.UUID, _: CallerDep, registry: RegistryDep) -> ModelLogs:
+    return ModelLogs(lines=await registry.logs(model_id))

@@ -1,0 +1,124 @@
+"""What a GGUF file says about itself: architecture, size, quantization, context, template, chat or embedding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hezi.serving.errors import InvalidModelFile
+
+GGUF_MAGIC = b"GGUF"
+
+# Encoder-only architectures llama.cpp runs as embedding models.
+_EMBEDDING_ARCHS = {
+    "bert",
+    "nomic-bert",
+    "nomic-bert-moe",
+    "jina-bert-v2",
+    "jina-bert-v3",
+    "modern-bert",
+    "t5encoder",
+}
+_LAYER = re.compile(r"^blk\.(\d+)\.")
+
+
+@dataclass
+class GgufInfo:
+    architecture: str
+    name: str
+    kind: str  # "chat" or "embedding"
+    parameter_count: int
+    quantization: str
+    context_length: int
+    embedding_length: int
+    block_count: int
+    head_count: int
+    head_count_kv: int
+    chat_template: str | None
+    size_bytes: int
+    # Bytes of weights per repeating layer, and outside the layers (embeddings, output head): what
+    # placing N layers on a device costs.
+    layer_bytes: list[int] = field(default_factory=list)
+    other_bytes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _field(reader: Any, key: str) -> Any:
+    f = reader.fields.get(key)
+    if f is None:
+        return None
+    try:
+        return f.contents()
+    except Exception:  # an odd field type should not make the whole file unreadable
+        return None
+
+
+def read_gguf(path: Path) -> GgufInfo:
+    """Parse the header and tensor table. Raises InvalidModelFile for anything that is not a usable GGUF."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise InvalidModelFile(f"Cannot read {path.name}: {exc.strerror}") from exc
+    if magic != GGUF_MAGIC:
+        raise InvalidModelFile(
+            f"{path.name} is not a GGUF file (it does not start with the GGUF magic bytes)."
+        )
+    from gguf import GGUFReader, LlamaFileType  # numpy-heavy; only when a file is actually read
+
+    try:
+        reader = GGUFReader(str(path))
+    except Exception as exc:  # truncated or corrupt files raise from deep inside the reader
+        raise InvalidModelFile(f"{path.name} is not a valid GGUF file: {exc}") from exc
+
+    arch = str(_field(reader, "general.architecture") or "")
+    if not arch:
+        raise InvalidModelFile(f"{path.name} has no general.architecture; llama.cpp cannot load it.")
+
+    def arch_int(key: str, default: int = 0) -> int:
+        value = _field(reader, f"{arch}.{key}")
+        if isinstance(value, list):  # per-layer head counts: take the largest
+            value = max(value) if value else default
+        return int(value) if value is not None else default
+
+    layers: dict[int, int] = {}
+    other = 0
+    params = 0
+    for tensor in reader.tensors:
+        params += int(tensor.n_elements)
+        m = _LAYER.match(tensor.name)
+        if m:
+            layers[int(m.group(1))] = layers.get(int(m.group(1)), 0) + int(tensor.n_bytes)
+        else:
+            other += int(tensor.n_bytes)
+    file_type = _field(reader, "general.file_type")
+    try:
+        quant = (
+            LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else "unknown"
+        )
+    except ValueError:
+        quant = f"type-{file_type}"
+    pooling = _field(reader, f"{arch}.pooling_type")
+    kind = "embedding" if arch in _EMBEDDING_ARCHS or (pooling is not None and int(pooling) > 0) else "chat"
+    template = _field(reader, "tokenizer.chat_template")
+    head_count = arch_int("attention.head_count")
+    return GgufInfo(
+        architecture=arch,
+        name=str(_field(reader, "general.name") or path.stem),
+        kind=kind,
+        parameter_count=params,
+        quantization=quant,
+        context_length=arch_int("context_length"),
+        embedding_length=arch_int("embedding_length"),
+        block_count=arch_int("block_count"),
+        head_count=head_count,
+        head_count_kv=arch_int("attention.head_count_kv", head_count),
+        chat_template=str(template) if template else None,
+        size_bytes=path.stat().st_size,
+        layer_bytes=[layers[i] for i in sorted(layers)],
+        other_bytes=other,
+    )

@@ -1,0 +1,365 @@
+"""Continuous batching over llama.cpp: every active sequence advances in the same decode step.
+
+This is what llama.cpp's own server does with `--parallel N`: one context holds N sequences, each decode
+call carries the next token of every generating sequence plus chunks of newly arrived prompts, and each
+sequence samples from its own row of logits with its own sampler. A slot keeps its KV cache after a request
+ends, so the next request that starts with the same tokens (a chat's history) skips re-reading them.
+
+The loop runs on one thread; llama.cpp calls release the GIL, so the worker's HTTP server stays responsive.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import llama_cpp as C
+
+from hezi.serving.llamacpp.text import StreamText
+
+log = logging.getLogger(__name__)
+
+
+class EngineError(Exception):
+    """A request the engine cannot run; `code` is stable, `details` carries numbers for the user."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class Sink(Protocol):
+    """Where a generation's events go; called from the engine thread, so implementations hand off."""
+
+    def token(self, text: str) -> None: ...
+
+    def done(self, finish_reason: str, prompt_tokens: int, completion_tokens: int) -> None: ...
+
+    def error(self, code: str, message: str) -> None: ...
+
+
+@dataclass
+class SamplingParams:
+    max_tokens: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    grammar: str | None = None  # GBNF, root rule "root"
+
+
+@dataclass
+class Job:
+    tokens: list[int]
+    params: SamplingParams
+    sink: Sink
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    queued_at: float = field(default_factory=time.monotonic)
+    sampler: Any = None  # built by submit(), so a bad grammar fails the request, not the engine
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+class _Slot:
+    """One sequence of the context: its KV cache contents, and the request using it (if any)."""
+
+    def __init__(self, seq_id: int) -> None:
+        self.seq_id = seq_id
+        self.cached: list[int] = []  # tokens whose K/V are in this sequence's cache, in order
+        self.job: Job | None = None
+        self.pending: list[int] = []  # prompt tokens still to decode
+        self.sampler: Any = None
+        self.text: StreamText | None = None
+        self.last_token = -1
+        self.generated = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    @property
+    def generating(self) -> bool:
+        return self.job is not None and not self.pending and self.last_token >= 0
+
+
+class LlamaEngine:
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        n_ctx_per_seq: int = 2048,
+        n_parallel: int = 4,
+        n_threads: int = 2,
+        n_gpu_layers: int = 0,
+        n_batch: int = 512,
+        extra_buffers: bool = False,
+    ) -> None:
+        C.llama_backend_init()
+        mparams = C.llama_model_default_params()
+        mparams.n_gpu_layers = n_gpu_layers
+        # ggml's extra CPU buffer types (AMX repacking) crash multi-token batches on some Xeon VMs; see
+        # docs/decisions/0006-llamacpp-worker.md.
+        mparams.use_extra_bufts = extra_buffers
+        self.model = C.llama_model_load_from_file(model_path.encode(), mparams)
+        if not self.model:
+            raise EngineError("model_load_failed", f"llama.cpp could not load {model_path}")
+        self.vocab = C.llama_model_get_vocab(self.model)
+        cparams = C.llama_context_default_params()
+        cparams.n_ctx = n_ctx_per_seq * n_parallel
+        cparams.n_batch = n_batch
+        cparams.n_ubatch = min(n_batch, 512)
+        cparams.n_seq_max = n_parallel
+        cparams.n_threads = n_threads
+        cparams.n_threads_batch = n_threads
+        cparams.kv_unified = False  # each sequence gets its own n_ctx_per_seq: no one starves the others
+        cparams.no_perf = True
+        self.ctx = C.llama_init_from_model(self.model, cparams)
+        if not self.ctx:
+            raise EngineError("context_failed", "llama.cpp could not create a context (out of memory?)")
+        self.mem = C.llama_get_memory(self.ctx)
+        self.n_batch = n_batch
+        self.n_ctx_seq = int(C.llama_n_ctx_seq(self.ctx))
+        self.batch = C.llama_batch_init(n_batch, 0, 1)
+        self.slots = [_Slot(i) for i in range(n_parallel)]
+        self._queue: collections.deque[Job] = collections.deque()
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._piece_buf = ctypes.create_string_buffer(256)
+        self.steps = 0
+
+    # --- public, thread-safe ---
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="llama-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def submit(self, job: Job) -> None:
+        """Queue a generation. Raises EngineError at once when the prompt cannot fit."""
+        needed = len(job.tokens) + 1
+        if needed > self.n_ctx_seq:
+            raise EngineError(
+                "context_length_exceeded",
+                f"The prompt has {len(job.tokens)} tokens; this deployment's context holds {self.n_ctx_seq} "
+                "per sequence, and at least one token must be left to generate.",
+                {"prompt_tokens": len(job.tokens), "context_length": self.n_ctx_seq},
+            )
+        job.sampler = self._sampler(job.params)
+        with self._cv:
+            self._queue.append(job)
+            self._cv.notify()
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    @property
+    def active(self) -> int:
+        return sum(1 for s in self.slots if s.busy)
+
+    def tokenize(self, text: str, *, add_special: bool = True, parse_special: bool = True) -> list[int]:
+        data = text.encode()
+        size = len(data) + 8
+        while True:
+            arr = (C.llama_token * size)()
+            n = C.llama_tokenize(self.vocab, data, len(data), arr, size, add_special, parse_special)
+            if n >= 0:
+                return list(arr[:n])
+            size = -n
+
+    def token_bytes(self, token: int) -> bytes:
+        n = C.llama_token_to_piece(self.vocab, token, self._piece_buf, len(self._piece_buf), 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = C.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+            return buf.raw[:n]
+        return self._piece_buf.raw[:n]
+
+    def token_text(self, token: int) -> str:
+        raw = C.llama_vocab_get_text(self.vocab, token)
+        return raw.decode("utf-8", errors="replace") if raw else ""
+
+    def meta(self, key: str) -> str | None:
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = C.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
+
+    # --- the loop ---
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cv:
+                    while not self._stopping and not self._queue and not any(s.busy for s in self.slots):
+                        self._cv.wait()
+                    if self._stopping:
+                        break
+                    self._admit()
+                if any(s.busy for s in self.slots):
+                    self._step()
+        except Exception as exc:  # the engine thread must never die silently
+            log.exception("engine loop crashed")
+            for slot in self.slots:
+                if slot.job is not None:
+                    slot.job.sink.error("engine_failed", f"The model worker failed: {exc}")
+            raise
+        finally:
+            for slot in self.slots:
+                if slot.job is not None:
+                    slot.job.sink.error("worker_stopping", "The model worker is shutting down.")
+
+    def _admit(self) -> None:
+        """Move queued jobs into free slots, preferring the slot whose cache shares the longest prefix."""
+        while self._queue:
+            free = [s for s in self.slots if not s.busy]
+            if not free:
+                return
+            job = self._queue.popleft()
+            if job.cancelled.is_set():
+                C.llama_sampler_free(job.sampler)
+                continue
+            slot = max(free, key=lambda s: _common_prefix(s.cached, job.tokens))
+            self._start(slot, job)
+
+    def _start(self, slot: _Slot, job: Job) -> None:
+        keep = _common_prefix(slot.cached, job.tokens)
+        keep = min(keep, len(job.tokens) - 1)  # at least one prompt token must be decoded to get logits
+        C.llama_memory_seq_rm(self.mem, slot.seq_id, keep, -1)
+        slot.cached = slot.cached[:keep]
+        slot.pending = job.tokens[keep:]
+        slot.job = job
+        slot.sampler = job.sampler
+        slot.text = StreamText(job.params.stop)
+        slot.last_token = -1
+        slot.generated = 0
+
+    def _sampler(self, p: SamplingParams) -> Any:
+        chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
+        if p.grammar:
+            grammar = C.llama_sampler_init_grammar(self.vocab, p.grammar.encode(), b"root")
+            if not grammar:
+                C.llama_sampler_free(chain)
+                raise EngineError("invalid_grammar", "The output grammar could not be compiled.")
+            C.llama_sampler_chain_add(chain, grammar)
+        if p.temperature <= 0:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_greedy())
+        else:
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_temp(p.temperature))
+            if p.top_p < 1.0:
+                C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_p(p.top_p, 1))
+            seed = p.seed if p.seed is not None else C.LLAMA_DEFAULT_SEED
+            C.llama_sampler_chain_add(chain, C.llama_sampler_init_dist(seed & 0xFFFFFFFF))
+        return chain
+
+    def _add(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
+        b = self.batch
+        b.token[n] = token
+        b.pos[n] = pos
+        b.n_seq_id[n] = 1
+        b.seq_id[n][0] = seq
+        b.logits[n] = 1 if logits else 0
+
+    def _step(self) -> None:
+        """One decode call for every busy slot: a token each for generators, prompt chunks for the rest."""
+        for slot in self.slots:
+            if slot.job is not None and slot.job.cancelled.is_set():
+                self._finish(slot, None)
+        n = 0
+        outputs: list[tuple[_Slot, int]] = []
+        for slot in self.slots:
+            if slot.generating:
+                self._add(n, slot.last_token, len(slot.cached), slot.seq_id, True)
+                slot.cached.append(slot.last_token)
+                outputs.append((slot, n))
+                n += 1
+        for slot in self.slots:
+            if slot.job is None or not slot.pending or n >= self.n_batch:
+                continue
+            take = slot.pending[: self.n_batch - n]
+            last_chunk = len(take) == len(slot.pending)
+            for j, token in enumerate(take):
+                is_last = last_chunk and j == len(take) - 1
+                self._add(n, token, len(slot.cached) + j, slot.seq_id, is_last)
+                if is_last:
+                    outputs.append((slot, n))
+                n += 1
+            slot.cached.extend(take)
+            slot.pending = slot.pending[len(take) :]
+        if n == 0:
+            return
+        self.batch.n_tokens = n
+        rc = C.llama_decode(self.ctx, self.batch)
+        self.steps += 1
+        if rc != 0:
+            self._decode_failed(rc, outputs)
+            return
+        for slot, index in outputs:
+            self._sample(slot, index)
+
+    def _sample(self, slot: _Slot, index: int) -> None:
+        job = slot.job
+        assert job is not None and slot.text is not None
+        token = int(C.llama_sampler_sample(slot.sampler, self.ctx, index))
+        if C.llama_vocab_is_eog(self.vocab, token):
+            self._finish(slot, "stop")
+            return
+        slot.generated += 1
+        text = slot.text.feed(self.token_bytes(token))
+        if text:
+            job.sink.token(text)
+        if slot.text.stopped:
+            self._finish(slot, "stop")
+        elif slot.generated >= job.params.max_tokens or len(slot.cached) + 1 >= self.n_ctx_seq:
+            self._finish(slot, "length")
+        else:
+            slot.last_token = token
+
+    def _finish(self, slot: _Slot, reason: str | None) -> None:
+        """End the slot's job; `reason` None means the client went away (nothing more is sent)."""
+        job = slot.job
+        if job is not None and reason is not None and slot.text is not None:
+            tail = slot.text.flush()
+            if tail:
+                job.sink.token(tail)
+            job.sink.done(reason, len(job.tokens), slot.generated)
+        if slot.sampler is not None:
+            C.llama_sampler_free(slot.sampler)
+        slot.sampler = None
+        slot.job = None
+        slot.pending = []
+        slot.last_token = -1
+        slot.text = None
+
+    def _decode_failed(self, rc: int, outputs: list[tuple[_Slot, int]]) -> None:
+        log.error("llama_decode returned %s", rc)
+        for slot in self.slots:
+            if slot.job is not None:
+                slot.job.sink.error("decode_failed", f"llama.cpp could not decode this batch (code {rc}).")
+                self._finish(slot, None)
+                # What is in the cache is no longer known to match `cached`: start clean.
+                C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
+                slot.cached = []
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

@@ -1,0 +1,67 @@
+"""API shapes of the serving domain (the console's Models page)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeploymentSpec(BaseModel):
+    """How to run a model. Omitted numbers get sensible defaults (context: the model's, up to 4096)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context_size: Annotated[int, Field(ge=128, le=1_048_576)] | None = None
+    threads: Annotated[int, Field(ge=1, le=512)] | None = None
+    gpu_layers: Annotated[int, Field(ge=-1, le=10_000)] = 0
+    parallel: Annotated[int, Field(ge=1, le=64)] = 4
+    replicas: Annotated[int, Field(ge=1, le=16)] = 1
+
+
+class DeploymentPublic(BaseModel):
+    id: uuid.UUID
+    context_size: int
+    threads: int
+    gpu_layers: int
+    parallel: int
+    replicas: int
+    desired: str
+    status: str  # ready | starting | failed | stopped
+    instances: list[dict[str, Any]]
+
+
+class ModelPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    source: str
+    path: str
+    sha256: str
+    size_bytes: int
+    architecture: str
+    parameter_count: int
+    quantization: str
+    context_length: int
+    embedding_length: int
+    has_chat_template: bool
+    created_at: datetime
+    deployment: DeploymentPublic | None
+
+
+class ModelsPublic(BaseModel):
+    data: list[ModelPublic]
+    count: int
+
+
+class ModelImportPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: Annotated[str, Field(min_length=1, max_length=4096)]
+    name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class ModelLogs(BaseModel):
+    lines: list[str]

@@ -1,0 +1,286 @@
+"""Starts, health-checks and restarts the worker processes of deployed models.
+
+Each replica is one `hezi.serving.llamacpp.worker` process on its own Unix socket. It is *ready* only after
+a real one-token generation succeeded. When it dies it is restarted after a backoff that doubles from one
+second up to a minute, and resets once a replica has stayed up for a while. Its output goes to a log file
+and its last lines are kept for the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+STABLE_AFTER = 60.0  # seconds up before the backoff resets
+HEALTH_INTERVAL = 15.0
+HEALTH_FAILURES_BEFORE_RESTART = 3
+START_TIMEOUT = 300.0  # loading a big GGUF from a slow disk takes a while
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs; a change of spec restarts the replicas."""
+
+    deployment_id: uuid.UUID
+    model_name: str
+    model_path: str
+    kind: str  # chat | embedding
+    context_size: int
+    threads: int
+    gpu_layers: int
+    parallel: int
+    replicas: int
+
+    def argv(self, socket_path: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "hezi.serving.llamacpp.worker",
+            "--model", self.model_path, "--name", self.model_name, "--socket", str(socket_path),
+            "--ctx", str(self.context_size), "--parallel", str(self.parallel),
+            "--threads", str(self.threads), "--gpu-layers", str(self.gpu_layers),
+            "--kind", self.kind,
+        ]  # fmt: skip
+
+
+@dataclass
+class Replica:
+    spec: WorkerSpec
+    index: int
+    socket_path: Path
+    log_path: Path
+    status: str = "starting"  # starting | ready | failed | stopped
+    pid: int | None = None
+    restarts: int = 0
+    last_error: str | None = None
+    started_at: float | None = None
+    in_flight: int = 0
+    lines: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
+    process: asyncio.subprocess.Process | None = None
+    task: asyncio.Task[None] | None = None
+
+    def client(self, timeout: float | None = None) -> httpx.AsyncClient:
+        transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path))
+        return httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "status": self.status,
+            "pid": self.pid,
+            "restarts": self.restarts,
+            "in_flight": self.in_flight,
+            "last_error": self.last_error,
+            "uptime_s": round(time.monotonic() - self.started_at, 1) if self.started_at else None,
+        }
+
+
+class Supervisor:
+    def __init__(self, run_dir: Path, log_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.log_dir = log_dir
+        self._replicas: dict[uuid.UUID, list[Replica]] = {}
+        self._specs: dict[uuid.UUID, WorkerSpec] = {}
+        self._changed = asyncio.Event()
+
+    # --- what the rest of hezi asks ---
+
+    def replicas(self, deployment_id: uuid.UUID) -> list[Replica]:
+        return list(self._replicas.get(deployment_id, []))
+
+    def ready(self, model_name: str) -> list[Replica]:
+        return [
+            r
+            for reps in self._replicas.values()
+            for r in reps
+            if r.spec.model_name == model_name and r.status == "ready"
+        ]
+
+    def specs(self) -> list[WorkerSpec]:
+        return list(self._specs.values())
+
+    def spec_for(self, model_name: str) -> WorkerSpec | None:
+        return next((s for s in self._specs.values() if s.model_name == model_name), None)
+
+    def status(self, deployment_id: uuid.UUID) -> str:
+        """ready if any replica is; else starting / failed / stopped, in that order of hope."""
+        reps = self._replicas.get(deployment_id, [])
+        states = {r.status for r in reps}
+        for state in ("ready", "starting", "failed"):
+            if state in states:
+                return state
+        return "stopped"
+
+    def logs(self, deployment_id: uuid.UUID, limit: int = 200) -> list[str]:
+        out: list[str] = []
+        for r in self._replicas.get(deployment_id, []):
+            out.extend(f"[{r.index}] {line}" for line in list(r.lines)[-limit:])
+        return out[-limit:]
+
+    # --- lifecycle ---
+
+    async def apply(self, spec: WorkerSpec) -> None:
+        """Run the deployment as `spec` says; restarts its replicas if the spec changed."""
+        if self._specs.get(spec.deployment_id) == spec and self._replicas.get(spec.deployment_id):
+            return
+        await self.stop(spec.deployment_id)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._specs[spec.deployment_id] = spec
+        reps = []
+        for i in range(spec.replicas):
+            name = f"{spec.deployment_id.hex[:12]}-{i}"
+            rep = Replica(spec, i, self.run_dir / f"{name}.sock", self.log_dir / f"{name}.log")
+            rep.task = asyncio.create_task(self._keep_running(rep), name=f"replica-{name}")
+            reps.append(rep)
+        self._replicas[spec.deployment_id] = reps
+
+    async def stop(self, deployment_id: uuid.UUID) -> None:
+        reps = self._replicas.pop(deployment_id, [])
+        self._specs.pop(deployment_id, None)
+        await asyncio.gather(*(self._stop_replica(r) for r in reps))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(self.stop(d) for d in list(self._replicas)))
+
+    async def wait_ready(self, model_name: str, timeout: float = START_TIMEOUT) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ready(model_name):
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    # --- one replica ---
+
+    async def _keep_running(self, rep: Replica) -> None:
+        backoff = BACKOFF_START
+        while True:
+            up_since = time.monotonic()
+            try:
+                await self._run_once(rep)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                rep.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("replica %s of %s failed", rep.index, rep.spec.model_name)
+            rep.status = "failed"
+            if rep.last_error is None:
+                rep.last_error = "\n".join(list(rep.lines)[-10:]) or "the worker exited"
+            if time.monotonic() - up_since > STABLE_AFTER:
+                backoff = BACKOFF_START
+            log.warning("worker for %s exited; restarting in %.0fs", rep.spec.model_name, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+            rep.restarts += 1
+
+    async def _run_once(self, rep: Replica) -> None:
+        rep.status = "starting"
+        rep.last_error = None
+        with contextlib.suppress(FileNotFoundError):
+            rep.socket_path.unlink()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        rep.process = await asyncio.create_subprocess_exec(
+            *rep.spec.argv(rep.socket_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # a Ctrl-C in hezi's terminal reaches hezi, which stops workers in order
+        )
+        rep.pid = rep.process.pid
+        rep.started_at = time.monotonic()
+        reader = asyncio.create_task(self._pump(rep))
+        try:
+            await self._wait_started(rep)
+            rep.status = "ready"
+            log.info("worker for %s ready (pid %s)", rep.spec.model_name, rep.pid)
+            await self._watch(rep)
+        finally:
+            rep.started_at = None
+            if rep.process.returncode is None:
+                await _terminate(rep.process)
+            await asyncio.wait([reader], timeout=2)
+            if rep.process.returncode not in (None, 0):
+                rep.last_error = f"exit code {rep.process.returncode}: " + " | ".join(list(rep.lines)[-5:])
+
+    async def _wait_started(self, rep: Replica) -> None:
+        assert rep.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if rep.process.returncode is not None:
+                raise RuntimeError("the worker exited while loading the model")
+            if rep.socket_path.exists() and await self._healthy(rep):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError("the worker did not become ready in time")
+
+    async def _watch(self, rep: Replica) -> None:
+        """Until the process exits, or fails its health check several times in a row."""
+        assert rep.process is not None
+        failures = 0
+        while True:
+            try:
+                await asyncio.wait_for(rep.process.wait(), timeout=HEALTH_INTERVAL)
+                return
+            except TimeoutError:
+                pass
+            failures = 0 if await self._healthy(rep) else failures + 1
+            if failures >= HEALTH_FAILURES_BEFORE_RESTART:
+                rep.last_error = "health check failed three times in a row"
+                return
+
+    async def _healthy(self, rep: Replica) -> bool:
+        """A real inference: one token for a chat model, one vector for an embedding model."""
+        try:
+            async with rep.client(timeout=60) as client:
+                if rep.spec.kind == "embedding":
+                    r = await client.post("/embed", json={"input": ["ok"]})
+                    return r.status_code == 200
+                r = await client.post("/generate", json={"prompt": "ok", "max_tokens": 1, "temperature": 0})
+                return r.status_code == 200 and '"done"' in r.text
+        except (httpx.TransportError, OSError):
+            return False
+
+    async def _pump(self, rep: Replica) -> None:
+        assert rep.process is not None and rep.process.stdout is not None
+        with rep.log_path.open("ab") as fh:
+            async for raw in rep.process.stdout:
+                fh.write(raw)
+                fh.flush()
+                rep.lines.append(raw.decode("utf-8", errors="replace").rstrip())
+
+    async def _stop_replica(self, rep: Replica) -> None:
+        if rep.task is not None:
+            rep.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rep.task
+        if rep.process is not None and rep.process.returncode is None:
+            await _terminate(rep.process)
+        rep.status = "stopped"
+        with contextlib.suppress(FileNotFoundError):
+            rep.socket_path.unlink()
+
+
+async def _terminate(proc: asyncio.subprocess.Process, grace: float = 10.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=grace)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()

@@ -1,0 +1,142 @@
+"""Usage metering: one row per gateway request, and totals per key, user, model and day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Date, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hezi.accounts.principal import Caller
+from hezi.accounts.roles import Role
+from hezi.accounts.workspaces import WorkspaceService
+from hezi.db.base import utcnow
+from hezi.db.tables import ApiKey, UsageRecord, User
+
+log = logging.getLogger(__name__)
+
+GroupBy = Literal["model", "user", "api_key", "day"]
+
+
+class UsageRow(BaseModel):
+    key: str | None
+    label: str | None
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    mean_latency_ms: float
+
+
+class UsageTotals(BaseModel):
+    group_by: str
+    days: int
+    data: list[UsageRow]
+
+
+@dataclass
+class Usage:
+    workspace_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None
+    model: str
+    endpoint: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+    ttft_ms: int | None = None
+    status: str = "ok"
+
+
+class UsageMeter:
+    """Writes usage rows off the request path, so a stream's end never waits on the database."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def record(self, usage: Usage) -> None:
+        task = asyncio.create_task(self._write(usage))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, usage: Usage) -> None:
+        try:
+            async with self.sessionmaker() as db:
+                db.add(UsageRecord(at=utcnow(), **usage.__dict__))
+                await db.commit()
+        except Exception:  # metering must never break serving; the failure is logged
+            log.exception("could not record usage for %s", usage.model)
+
+    async def flush(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+async def totals(
+    db: AsyncSession,
+    workspace_id: uuid.UUID,
+    group_by: GroupBy,
+    *,
+    days: int = 30,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Requests, tokens and mean latency per group over the last `days`, largest first."""
+    since = (now or utcnow()) - timedelta(days=days)
+    key: Any
+    label: Any
+    query = select()
+    if group_by == "model":
+        key = label = UsageRecord.model
+    elif group_by == "day":
+        key = label = cast(UsageRecord.at, Date)
+    elif group_by == "user":
+        key, label = UsageRecord.user_id, func.coalesce(func.max(User.username), "")
+        query = query.outerjoin(User, User.id == UsageRecord.user_id)
+    else:
+        key, label = UsageRecord.api_key_id, func.coalesce(func.max(ApiKey.name), "")
+        query = query.outerjoin(ApiKey, ApiKey.id == UsageRecord.api_key_id)
+    query = (
+        query.add_columns(
+            key,
+            label,
+            func.count(),
+            func.sum(UsageRecord.prompt_tokens),
+            func.sum(UsageRecord.completion_tokens),
+            func.avg(UsageRecord.latency_ms),
+        )
+        .select_from(UsageRecord)
+        .where(UsageRecord.workspace_id == workspace_id, UsageRecord.at >= since)
+        .group_by(key)
+        .order_by(func.count().desc())
+    )
+    rows = (await db.execute(query)).all()
+    return [
+        {
+            "key": str(k) if k is not None else None,
+            "label": str(lbl) if lbl is not None else None,
+            "requests": int(n),
+            "prompt_tokens": int(p or 0),
+            "completion_tokens": int(c or 0),
+            "mean_latency_ms": round(float(lat or 0), 1),
+        }
+        for k, lbl, n, p, c, lat in rows
+    ]
+
+
+class UsageReader:
+    """Usage totals of a workspace, for its owners and admins."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def totals(self, caller: Caller, workspace_id: uuid.UUID, group_by: GroupBy, days: int) -> UsageTotals:
+        acc = await WorkspaceService(self.db).access(caller, workspace_id)
+        acc.require(Role.ADMIN, "see usage")
+        rows = await totals(self.db, workspace_id, group_by, days=days)
+        return UsageTotals(group_by=group_by, days=days, data=[UsageRow(**r) for r in rows])

@@ -15,7 +15,7 @@ from hezi.accounts.users import ensure_admin
 from hezi.api import console, errors, health, openai, static
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from hezi.runtime import Runtime, open_runtime
-from hezi.serving import bundled
+from hezi.serving import bundled, minilm_gguf
 from hezi.serving.gateway import Gateway
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec
@@ -103,6 +103,16 @@ async def _start_models(runtime: Runtime, supervisor: Supervisor) -> None:
                 # Eight sequences of 2048 tokens: a small box serves a team with one tiny model.
                 await registry.register_bundled(
                     chat, bundled.SMOLLM2_NAME, DeploymentSpec(context_size=2048, parallel=8)
+                )
+            try:
+                models_dir = settings.resolved_data_dir / "models" / "bundled"
+                embedder = await asyncio.to_thread(minilm_gguf.ensure_minilm_gguf, models_dir)
+            except minilm_gguf.MiniLMNotInstalled as exc:
+                log.warning("the bundled embedding model is not available: %s", exc)
+            else:
+                # sentence-transformers reads at most 256 tokens of each input; the GGUF allows 512.
+                await registry.register_bundled(
+                    embedder, bundled.MINILM_NAME, DeploymentSpec(context_size=512, parallel=4)
                 )
         await registry.start_deployments()
 

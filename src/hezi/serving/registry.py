@@ -104,9 +104,10 @@ class ModelRegistry:
 
     # --- importing ---
 
-    async def import_path(self, caller: Caller, path: str, name: str | None) -> ModelPublic:
-        """Register a GGUF that is already on the box; it stays where it is."""
-        require_admin(caller, "import models")
+    async def import_path(self, caller: Caller | None, path: str, name: str | None) -> ModelPublic:
+        """Register a GGUF that is already on the box; it stays where it is. `caller` None: the box's own CLI."""
+        if caller is not None:
+            require_admin(caller, "import models")
         file = Path(path).expanduser()
         if not file.is_absolute():
             raise InvalidModelFile("Give the model's absolute path on this machine.")

@@ -14,7 +14,9 @@ from hezi import __version__
 from hezi.accounts.users import ensure_admin
 from hezi.api import console, errors, health, openai, static
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from hezi.egress import parse_cidrs
 from hezi.runtime import Runtime, open_runtime
+from hezi.secrets import SecretBox
 from hezi.serving import bundled, minilm_gguf
 from hezi.serving.gateway import Gateway
 from hezi.serving.registry import ModelRegistry
@@ -38,6 +40,9 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.supervisor = supervisor
             app.state.gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
             app.state.meter = UsageMeter(runtime.sessionmaker)
+            secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+            app.state.secret_box = SecretBox.from_settings(secret, settings.resolved_data_dir)
+            app.state.egress_allowed = parse_cidrs(settings.egress_allow_cidrs)
             worker = _start_worker(runtime) if settings.run_worker else None
             try:
                 await _start_models(runtime, supervisor)

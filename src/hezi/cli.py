@@ -228,7 +228,7 @@ def models_list() -> None:
 
     async def run(runtime: Runtime, db: AsyncSession) -> Any:
         idle = Supervisor(runtime.settings.run_dir, runtime.settings.resolved_data_dir / "logs")
-        return await ModelRegistry(db, runtime.settings, idle).list()
+        return await ModelRegistry(db, runtime.settings, idle).list_models()
 
     for m in _run(run).data:
         dep = m.deployment

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
 
     audit_retention_days: int = 180
 
+    # Secrets at rest and outbound calls
+    secret_key: SecretStr | None = None
+    egress_allow_cidrs: str = Field(default="", description="comma-separated ranges outbound calls may reach")
+
     # Serving
     deploy_bundled: bool = Field(default=True, description="register and deploy the bundled models on start")
     gateway_queue_per_model: int = 32

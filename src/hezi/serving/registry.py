@@ -83,7 +83,7 @@ class ModelRegistry:
 
     # --- reading ---
 
-    async def list(self) -> ModelsPublic:
+    async def list_models(self) -> ModelsPublic:
         rows = (
             await self.db.execute(
                 select(Model, Deployment)

@@ -23,7 +23,7 @@ RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 
 @router.get("")
 async def list_models(_: CallerDep, registry: RegistryDep) -> ModelsPublic:
-    return await registry.list()
+    return await registry.list_models()
 
 
 @router.get("/{model_id}")

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from hezi.accounts.principal import Caller
-from hezi.api.deps import CallerDep
+from hezi.accounts.principal import Caller, Principal
+from hezi.accounts.workspaces import WorkspaceService
+from hezi.api.deps import CallerDep, SessionDep
 from hezi.api.openai import wire
 from hezi.errors import Forbidden, InvalidInput
+from hezi.serving import remote
 from hezi.serving.gateway import Gateway
+from hezi.serving.providers import ProviderService, RemoteTarget
 from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from hezi.serving.usage import Usage, UsageMeter
 
@@ -33,23 +40,44 @@ def get_meter(request: Request) -> UsageMeter:
     return meter
 
 
-def gateway_caller(caller: CallerDep) -> Caller:
-    """A key needs the `api` scope to use the gateway; a signed-in console session always may."""
+@dataclass(frozen=True)
+class GatewayCaller:
+    caller: Caller
+    workspace_id: uuid.UUID | None  # the key's workspace, or the console's current one
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
+
+async def gateway_caller(
+    caller: CallerDep, db: SessionDep, x_hezi_workspace: Annotated[uuid.UUID | None, Header()] = None
+) -> GatewayCaller:
+    """A key needs the `api` scope; a console session may name its workspace with X-Hezi-Workspace."""
     p = caller.principal
-    if p.via == "api_key" and "api" not in p.scopes:
-        raise Forbidden("This API key does not have the 'api' scope.", code="insufficient_scope")
-    return caller
+    if p.via == "api_key":
+        if "api" not in p.scopes:
+            raise Forbidden("This API key does not have the 'api' scope.", code="insufficient_scope")
+        return GatewayCaller(caller, p.key_workspace_id)
+    if x_hezi_workspace is not None:
+        await WorkspaceService(db).access(caller, x_hezi_workspace)
+    return GatewayCaller(caller, x_hezi_workspace)
+
+
+def get_providers(request: Request, db: SessionDep) -> ProviderService:
+    return ProviderService(db, request.app.state.secret_box, request.app.state.egress_allowed)
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 MeterDep = Annotated[UsageMeter, Depends(get_meter)]
-GatewayCallerDep = Annotated[Caller, Depends(gateway_caller)]
+GatewayCallerDep = Annotated[GatewayCaller, Depends(gateway_caller)]
+ProvidersDep = Annotated[ProviderService, Depends(get_providers)]
 
 
-def _usage(caller: Caller, model: str, endpoint: str, outcome: wire.Outcome) -> Usage:
+def _usage(caller: GatewayCaller, model: str, endpoint: str, outcome: wire.Outcome) -> Usage:
     p = caller.principal
     return Usage(
-        workspace_id=p.key_workspace_id,
+        workspace_id=caller.workspace_id,
         user_id=p.user_id,
         api_key_id=p.credential_id if p.via == "api_key" else None,
         model=model,
@@ -63,20 +91,65 @@ def _usage(caller: Caller, model: str, endpoint: str, outcome: wire.Outcome) -> 
 
 
 @router.get("/models")
-async def list_models(_: GatewayCallerDep, gateway: GatewayDep) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "hezi", "kind": kind}
-            for name, kind in gateway.models()
-        ],
-    }
+async def list_models(
+    caller: GatewayCallerDep, gateway: GatewayDep, providers: ProvidersDep
+) -> dict[str, Any]:
+    local = [
+        {"id": n, "object": "model", "created": 0, "owned_by": "hezi", "kind": k} for n, k in gateway.models()
+    ]
+    remote = [
+        {"id": name, "object": "model", "created": 0, "owned_by": name.split("/")[0], "kind": "remote"}
+        for name in await providers.exposed(caller.workspace_id)
+    ]
+    return {"object": "list", "data": local + remote}
+
+
+async def _remote(
+    target: RemoteTarget, path: str, request: Request, stream: bool, on_end: Callable[[wire.Outcome], None]
+) -> Response:
+    """Relay to a remote provider; its answer (errors included) goes back as it came."""
+    body = await request.json()
+    outcome = wire.Outcome()
+    if not stream:
+        try:
+            status, data = await remote.call(target, path, body)
+            usage = data.get("usage") or {}
+            outcome.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
+            outcome.error = None if status < 400 else f"upstream_{status}"
+        finally:
+            on_end(outcome)
+        return JSONResponse(data, status_code=status if status < 500 else 502)
+    status, lines = await remote.stream(target, path, body)
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for line in lines:
+                if line.startswith(b"data: {") and b'"usage"' in line:
+                    usage = json.loads(line[6:]).get("usage") or {}
+                    outcome.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                    outcome.completion_tokens = int(usage.get("completion_tokens") or 0)
+                yield line
+        finally:
+            on_end(outcome)
+
+    return StreamingResponse(
+        relay(), status_code=status if status < 500 else 502, media_type="text/event-stream"
+    )
 
 
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
-    body: ChatCompletionRequest, caller: GatewayCallerDep, gateway: GatewayDep, meter: MeterDep
+    body: ChatCompletionRequest,
+    request: Request,
+    caller: GatewayCallerDep,
+    gateway: GatewayDep,
+    meter: MeterDep,
+    providers: ProvidersDep,
 ) -> Response:
+    if target := await providers.resolve(caller.workspace_id, body.model):
+        return await _remote(target, "/chat/completions", request, body.stream,
+                             lambda o: meter.record(_usage(caller, body.model, "chat", o)))  # fmt: skip
     payload: dict[str, Any] = {
         "messages": [m.model_dump(exclude_none=True) for m in body.messages],
         **body.sampling(DEFAULT_MAX_TOKENS),
@@ -112,8 +185,16 @@ async def chat_completions(
 
 @router.post("/completions", response_model=None)
 async def completions(
-    body: CompletionRequest, caller: GatewayCallerDep, gateway: GatewayDep, meter: MeterDep
+    body: CompletionRequest,
+    request: Request,
+    caller: GatewayCallerDep,
+    gateway: GatewayDep,
+    meter: MeterDep,
+    providers: ProvidersDep,
 ) -> Response:
+    if target := await providers.resolve(caller.workspace_id, body.model):
+        return await _remote(target, "/completions", request, body.stream,
+                             lambda o: meter.record(_usage(caller, body.model, "completion", o)))  # fmt: skip
     outcome = wire.Outcome()
     events = await gateway.generate(body.model, {"prompt": body.text, **body.sampling(DEFAULT_MAX_TOKENS)})
     cid, created = wire.new_id("cmpl"), int(time.time())
@@ -141,10 +222,18 @@ async def completions(
     )
 
 
-@router.post("/embeddings")
+@router.post("/embeddings", response_model=None)
 async def embeddings(
-    body: EmbeddingRequest, caller: GatewayCallerDep, gateway: GatewayDep, meter: MeterDep
-) -> dict[str, Any]:
+    body: EmbeddingRequest,
+    request: Request,
+    caller: GatewayCallerDep,
+    gateway: GatewayDep,
+    meter: MeterDep,
+    providers: ProvidersDep,
+) -> Response | dict[str, Any]:
+    if target := await providers.resolve(caller.workspace_id, body.model):
+        return await _remote(target, "/embeddings", request, False,
+                             lambda o: meter.record(_usage(caller, body.model, "embedding", o)))  # fmt: skip
     outcome = wire.Outcome()
     try:
         vectors, tokens = await gateway.embed(body.model, body.texts)

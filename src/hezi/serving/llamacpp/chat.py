@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
@@ -152,7 +152,7 @@ def prepare(request: dict[str, Any], *, template: str | None, bos: str, eos: str
 
     formatter = Jinja2ChatFormatter(template or CHATML, eos_token=eos, bos_token=bos)
     try:
-        rendered = formatter(messages=chat)
+        rendered = formatter(messages=cast(Any, chat))
     except Exception as exc:  # a template can raise anything, including its own raise_exception()
         raise ChatError(
             "template_error", f"The model's chat template rejected these messages: {exc}"

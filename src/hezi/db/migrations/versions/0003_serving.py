@@ -53,6 +53,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_providers")),
+        sa.UniqueConstraint("workspace_id", "name", name="uq_providers_workspace_id_name"),
     )
     op.create_index(op.f("ix_providers_workspace_id"), "providers", ["workspace_id"], unique=False)
     op.create_table(

@@ -75,9 +75,7 @@ def free_port() -> int:
 class _ThreadedServer:
     def __init__(self, settings: Settings) -> None:
         self.app = create_app(settings)
-        config = uvicorn.Config(
-            self.app, host=settings.host, port=settings.port, log_config=None, lifespan="on"
-        )
+        config = uvicorn.Config(self.app, host=settings.host, port=settings.port, log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -75,12 +75,8 @@ class Api:
     def default_workspace(self) -> str:
         return str(self.me()["workspaces"][0]["id"])
 
-    def create_user(
-        self, username: str | None = None, password: str = "password-123", **extra: Any
-    ) -> dict[str, Any]:
-        r = self.post(
-            "/api/users", json={"username": username or unique("user"), "password": password, **extra}
-        )
+    def create_user(self, username: str | None = None, password: str = "password-123", **extra: Any) -> dict[str, Any]:
+        r = self.post("/api/users", json={"username": username or unique("user"), "password": password, **extra})
         assert r.status_code == 201, r.text
         return {**r.json(), "password": password}
 

@@ -69,9 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(console.router)
     app.include_router(openai.router)
     app.include_router(static.router_for(settings.web_dist))
-    app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=("/api/models/upload",)
-    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=("/api/models/upload",))
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -42,9 +42,7 @@ def _settings(*, quiet: bool = False) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (HEZI_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (HEZI_PORT)")] = None,
-    worker: Annotated[
-        bool | None, typer.Option("--worker/--no-worker", help="run a job worker in-process")
-    ] = None,
+    worker: Annotated[bool | None, typer.Option("--worker/--no-worker", help="run a job worker in-process")] = None,
 ) -> None:
     """Start the web console, the APIs and (by default) a job worker."""
     import uvicorn
@@ -111,9 +109,7 @@ def create_user(
     password: Annotated[str | None, typer.Option(help="prompted for when omitted")] = None,
     display_name: Annotated[str, typer.Option()] = "",
     superuser: Annotated[bool, typer.Option("--superuser", help="platform administrator")] = False,
-    workspace: Annotated[
-        str | None, typer.Option(help="workspace name or id (default: the default one)")
-    ] = None,
+    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
 ) -> None:
     """Create a user (a member of the default workspace unless --workspace says otherwise)."""
     from pydantic import ValidationError
@@ -124,9 +120,7 @@ def create_user(
 
     secret = _ask_password(password)
     try:
-        body = UserCreate(
-            username=username, password=secret, display_name=display_name, is_superuser=superuser
-        )
+        body = UserCreate(username=username, password=secret, display_name=display_name, is_superuser=superuser)
     except ValidationError as exc:
         typer.echo(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from None
@@ -161,9 +155,7 @@ def reset_password(
 @admin.command("create-api-key")
 def create_api_key(
     user: Annotated[str, typer.Option("--user", help="the user the key acts for")],
-    workspace: Annotated[
-        str | None, typer.Option(help="workspace name or id (default: the default one)")
-    ] = None,
+    workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
     name: Annotated[str, typer.Option(help="a label for the key")] = "cli",
     scope: Annotated[list[str] | None, typer.Option(help="repeatable; default: api")] = None,
 ) -> None:
@@ -192,9 +184,7 @@ def create_api_key(
 @models_cli.command("import")
 def models_import(
     path: Annotated[str, typer.Argument(help="absolute path of a .gguf file on this machine")],
-    name: Annotated[
-        str | None, typer.Option(help="the name API clients will use (default: from the file)")
-    ] = None,
+    name: Annotated[str | None, typer.Option(help="the name API clients will use (default: from the file)")] = None,
 ) -> None:
     """Register a GGUF file that is on this machine (it is not copied). Deploy it from the console."""
     from pathlib import Path
@@ -204,15 +194,11 @@ def models_import(
 
     async def run(runtime: Runtime, db: AsyncSession) -> Any:
         idle = Supervisor(runtime.settings.run_dir, runtime.settings.resolved_data_dir / "logs")
-        return await ModelRegistry(db, runtime.settings, idle).import_path(
-            None, str(Path(path).resolve()), name
-        )
+        return await ModelRegistry(db, runtime.settings, idle).import_path(None, str(Path(path).resolve()), name)
 
     model = _run(run)
     params = (
-        f"{model.parameter_count / 1e9:.2f}B"
-        if model.parameter_count >= 1e9
-        else f"{model.parameter_count / 1e6:.0f}M"
+        f"{model.parameter_count / 1e9:.2f}B" if model.parameter_count >= 1e9 else f"{model.parameter_count / 1e6:.0f}M"
     )
     typer.echo(
         f"imported {model.name}: {model.kind}, {model.architecture}, {params} parameters, {model.quantization}, "

@@ -49,9 +49,7 @@ async def check_url(url: str, allowed: list[Network]) -> None:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise InvalidInput(
-            f"Cannot resolve {parts.hostname}: {exc.strerror}", code="unresolvable_host"
-        ) from exc
+        raise InvalidInput(f"Cannot resolve {parts.hostname}: {exc.strerror}", code="unresolvable_host") from exc
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])
         if _forbidden(ip) and not any(ip in net for net in allowed):

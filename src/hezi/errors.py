@@ -41,9 +41,7 @@ class Conflict(DomainError):
 class TooManyRequests(DomainError):
     code = "too_many_requests"
 
-    def __init__(
-        self, message: str, *, retry_after: int, code: str | None = None, details: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None, details: Any = None) -> None:
         super().__init__(message, code=code, details=details)
         self.retry_after = retry_after
 

@@ -43,9 +43,7 @@ def test_a_key_is_bound_to_its_workspace_and_cannot_mint_keys(admin: Api) -> Non
     as_key = admin.as_token(admin.create_key(ws_a)["key"])
     assert as_key.get(f"/api/workspaces/{ws_a}/members").status_code == 200
     assert_error(as_key.get(f"/api/workspaces/{ws_b}/members"), 404)
-    assert_error(
-        as_key.post(f"/api/workspaces/{ws_a}/api-keys", json={"name": "child"}), 403, "session_required"
-    )
+    assert_error(as_key.post(f"/api/workspaces/{ws_a}/api-keys", json={"name": "child"}), 403, "session_required")
     assert_error(as_key.get("/api/users"), 403, "session_required")
 
 
@@ -67,9 +65,7 @@ def test_bad_key_requests(admin: Api) -> None:
         400,
         "unknown_scope",
     )
-    past = admin.post(
-        f"/api/workspaces/{ws}/api-keys", json={"name": "x", "expires_at": "2001-01-01T00:00:00Z"}
-    )
+    past = admin.post(f"/api/workspaces/{ws}/api-keys", json={"name": "x", "expires_at": "2001-01-01T00:00:00Z"})
     assert_error(past, 400, "invalid_expiry")
     assert_error(admin.post(f"/api/workspaces/{ws}/api-keys", json={"name": ""}), 422, "validation_error")
     missing = admin.delete(f"/api/workspaces/{ws}/api-keys/00000000-0000-0000-0000-000000000000")

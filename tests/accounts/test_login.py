@@ -49,9 +49,7 @@ def test_disabled_user_cannot_log_in_and_is_signed_out(live_server: LiveServer, 
     api = live_server.api().login(user["username"], user["password"])
     assert admin.patch(f"/api/users/{user['id']}", json={"is_active": False}).status_code == 200
     assert_error(api.get("/api/auth/me"), 401)
-    r = live_server.api().post(
-        "/api/auth/login", json={"username": user["username"], "password": user["password"]}
-    )
+    r = live_server.api().post("/api/auth/login", json={"username": user["username"], "password": user["password"]})
     assert_error(r, 401, "invalid_credentials")
 
 
@@ -66,9 +64,7 @@ def test_cookie_session_needs_the_csrf_header_for_changes(live_server: LiveServe
         assert "hezi_session=" in set_cookie and "httponly" in set_cookie and "samesite=lax" in set_cookie
         assert browser.get("/api/auth/me").status_code == 200  # reads work with the cookie alone
         assert_error(browser.post("/api/workspaces", json={"name": "x"}), 403, "csrf_header_missing")
-        ok = browser.post(
-            "/api/workspaces", json={"name": unique("csrf")}, headers={"X-Requested-With": "hezi"}
-        )
+        ok = browser.post("/api/workspaces", json={"name": unique("csrf")}, headers={"X-Requested-With": "hezi"})
         assert ok.status_code == 201
         logout = browser.post("/api/auth/logout", headers={"X-Requested-With": "hezi"})
         assert logout.status_code == 204
@@ -80,25 +76,17 @@ def test_password_change_keeps_this_session_and_ends_the_others(live_server: Liv
     here = live_server.api().login(user["username"], "first-password")
     elsewhere = live_server.api().login(user["username"], "first-password")
 
-    wrong = here.post(
-        "/api/auth/password", json={"current_password": "nope-nope", "new_password": "second-pass"}
-    )
+    wrong = here.post("/api/auth/password", json={"current_password": "nope-nope", "new_password": "second-pass"})
     assert_error(wrong, 400, "wrong_password")
-    short = here.post(
-        "/api/auth/password", json={"current_password": "first-password", "new_password": "short"}
-    )
+    short = here.post("/api/auth/password", json={"current_password": "first-password", "new_password": "short"})
     assert_error(short, 422, "validation_error")
 
-    r = here.post(
-        "/api/auth/password", json={"current_password": "first-password", "new_password": "second-pass"}
-    )
+    r = here.post("/api/auth/password", json={"current_password": "first-password", "new_password": "second-pass"})
     assert r.status_code == 204
     assert here.get("/api/auth/me").status_code == 200
     assert_error(elsewhere.get("/api/auth/me"), 401)
     live_server.api().login(user["username"], "second-pass")
-    old = live_server.api().post(
-        "/api/auth/login", json={"username": user["username"], "password": "first-password"}
-    )
+    old = live_server.api().post("/api/auth/login", json={"username": user["username"], "password": "first-password"})
     assert_error(old, 401)
 
 

@@ -30,9 +30,7 @@ def test_member_cannot_manage_keys_or_members_or_users(team: dict[str, Any], adm
     ws = team["ws"]
     assert_error(member.get(f"/api/workspaces/{ws}/api-keys"), 403, "forbidden")
     assert_error(member.post(f"/api/workspaces/{ws}/api-keys", json={"name": "k"}), 403, "forbidden")
-    assert_error(
-        member.post(f"/api/workspaces/{ws}/members", json={"username": "admin", "role": "member"}), 403
-    )
+    assert_error(member.post(f"/api/workspaces/{ws}/members", json={"username": "admin", "role": "member"}), 403)
     assert_error(member.get("/api/users"), 403)
     assert_error(member.post("/api/users", json={"username": "sneaky", "password": "password-123"}), 403)
     assert_error(member.get(f"/api/workspaces/{ws}/audit-log"), 403)
@@ -104,9 +102,7 @@ def test_a_user_of_one_workspace_sees_nothing_of_another(live_server: LiveServer
     assert_error(admin.get(f"/api/workspaces/{ws_b}/members"), 404)
 
 
-def test_owner_renames_and_deletes_a_workspace_but_not_the_default(
-    live_server: LiveServer, admin: Api
-) -> None:
+def test_owner_renames_and_deletes_a_workspace_but_not_the_default(live_server: LiveServer, admin: Api) -> None:
     ws = admin.create_workspace()
     r = admin.patch(f"/api/workspaces/{ws['id']}", json={"name": "Renamed 研发部"})
     assert r.status_code == 200 and r.json()["name"] == "Renamed 研发部"

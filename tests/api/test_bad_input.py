@@ -34,9 +34,7 @@ def _user_count(admin: Api) -> int:
         (b"", 422, "validation_error"),
     ],
 )
-def test_bad_bodies_are_refused_and_nothing_is_created(
-    admin: Api, body: bytes, status: int, code: str
-) -> None:
+def test_bad_bodies_are_refused_and_nothing_is_created(admin: Api, body: bytes, status: int, code: str) -> None:
     before = _user_count(admin)
     r = admin.post("/api/users", content=body, headers={"Content-Type": "application/json"})
     err = assert_error(r, status, code)
@@ -88,9 +86,7 @@ def test_bad_paths_and_methods(admin: Api) -> None:
 
 
 def test_wrong_content_type_is_a_clear_error(admin: Api) -> None:
-    r = admin.post(
-        "/api/workspaces", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    r = admin.post("/api/workspaces", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert 400 <= r.status_code < 500
     assert_error(r, r.status_code)
 
@@ -102,7 +98,5 @@ def test_duplicate_username_is_409(admin: Api) -> None:
 
 
 def test_invalid_json_on_login_is_400_not_401(live_server: LiveServer) -> None:
-    r = httpx.post(
-        f"{live_server.url}/api/auth/login", content=b"{", headers={"Content-Type": "application/json"}
-    )
+    r = httpx.post(f"{live_server.url}/api/auth/login", content=b"{", headers={"Content-Type": "application/json"})
     assert_error(r, 400, "malformed_json")

@@ -15,9 +15,7 @@ def test_healthz_and_readyz(live_server: LiveServer) -> None:
     assert httpx.get(f"{live_server.url}/readyz").json() == {"status": "ok"}
 
 
-def test_each_request_gets_an_id_and_one_log_line(
-    live_server: LiveServer, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_each_request_gets_an_id_and_one_log_line(live_server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="hezi.access"):
         given = httpx.get(f"{live_server.url}/healthz", headers={"X-Request-ID": "trace-abc-123"})
         fresh = httpx.get(f"{live_server.url}/api/auth/me")

@@ -33,9 +33,7 @@ def test_purge_job_removes_old_audit_entries_and_expired_sessions(
     )
     user = admin.create_user()
     stale = live_server.api().login(user["username"], user["password"])
-    db.execute(
-        "UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE user_id = %s", (user["id"],)
-    )
+    db.execute("UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE user_id = %s", (user["id"],))
 
     job_id = asyncio.run(_defer(live_server.database_url))
     deadline = time.monotonic() + 30

@@ -18,9 +18,7 @@ from tests.jobs.test_maintenance import _defer
 def test_standalone_worker_runs_a_deferred_job_and_stops_on_ctrl_c(new_database: Callable[[], str]) -> None:
     url = new_database()
     env = {**os.environ, "HEZI_DATABASE_URL": url, "HEZI_LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "hezi", "worker"], env=env, stderr=subprocess.PIPE, text=True
-    )
+    worker = subprocess.Popen([sys.executable, "-m", "hezi", "worker"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         # The worker migrates the database itself on start; wait for the queue to exist.
         deadline = time.monotonic() + 60
@@ -33,9 +31,7 @@ def test_standalone_worker_runs_a_deferred_job_and_stops_on_ctrl_c(new_database:
         status = None
         while time.monotonic() < deadline:
             with psycopg.connect(url) as conn:
-                row = conn.execute(
-                    "SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,)
-                ).fetchone()
+                row = conn.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,)).fetchone()
             status = row[0] if row else None
             if status in ("succeeded", "failed"):
                 break

@@ -33,9 +33,7 @@ def test_embeddings_are_normalised_and_meaningful(client: openai.OpenAI) -> None
 
 
 def test_base64_encoding_matches_floats_and_batches_match_singles(client: openai.OpenAI) -> None:
-    texts = [
-        f"document number {i} about {topic}" for i, topic in enumerate(["cats", "tax law", "rockets"] * 6)
-    ]
+    texts = [f"document number {i} about {topic}" for i, topic in enumerate(["cats", "tax law", "rockets"] * 6)]
     floats = client.embeddings.create(model=MINILM_NAME, input=texts)
     b64 = client.embeddings.with_raw_response.create(model=MINILM_NAME, input=texts, encoding_format="base64")
     raw = b64.http_response.json()["data"]

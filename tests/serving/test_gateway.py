@@ -69,9 +69,7 @@ def test_max_tokens_stop_and_seed(client: openai.OpenAI) -> None:
     long = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=60, temperature=0)
     text = long.choices[0].message.content or ""
     word = next(w for w in text.split() if len(w) > 3)
-    stopped = client.chat.completions.create(
-        model=MODEL, messages=ASK, max_tokens=60, temperature=0, stop=[word]
-    )
+    stopped = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=60, temperature=0, stop=[word])
     assert word not in (stopped.choices[0].message.content or "")
     assert stopped.choices[0].finish_reason == "stop"
 
@@ -200,10 +198,7 @@ def test_errors_in_openai_shape(client: openai.OpenAI, model_server: LiveServer,
         client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": huge}])
     assert ctx.value.code == "context_length_exceeded"
     body = ctx.value.body
-    assert (
-        isinstance(body, dict)
-        and body["details"]["prompt_tokens"] > body["details"]["context_length"] == 2048
-    )
+    assert isinstance(body, dict) and body["details"]["prompt_tokens"] > body["details"]["context_length"] == 2048
 
     with pytest.raises(openai.BadRequestError) as bad_schema:
         client.chat.completions.create(

@@ -48,20 +48,12 @@ def upload(api: Api, path: Path, **params: str) -> httpx.Response:
 
 
 def test_bad_imports_are_refused_clearly(model_server: LiveServer, admin: Api, tmp_path: Path) -> None:
-    assert_error(
-        admin.post("/api/models/import-path", json={"path": "/etc/hostname"}), 400, "invalid_model_file"
-    )
-    assert_error(
-        admin.post("/api/models/import-path", json={"path": "/nope/x.gguf"}), 400, "invalid_model_file"
-    )
-    assert_error(
-        admin.post("/api/models/import-path", json={"path": "relative.gguf"}), 400, "invalid_model_file"
-    )
+    assert_error(admin.post("/api/models/import-path", json={"path": "/etc/hostname"}), 400, "invalid_model_file")
+    assert_error(admin.post("/api/models/import-path", json={"path": "/nope/x.gguf"}), 400, "invalid_model_file")
+    assert_error(admin.post("/api/models/import-path", json={"path": "relative.gguf"}), 400, "invalid_model_file")
     truncated = tmp_path / "truncated.gguf"
     truncated.write_bytes(smollm2_path().read_bytes()[:4096])  # type: ignore[union-attr]
-    assert_error(
-        admin.post("/api/models/import-path", json={"path": str(truncated)}), 400, "invalid_model_file"
-    )
+    assert_error(admin.post("/api/models/import-path", json={"path": str(truncated)}), 400, "invalid_model_file")
 
     bundled = str(smollm2_path())
     dup = assert_error(admin.post("/api/models/import-path", json={"path": bundled}), 409, "duplicate_model")
@@ -112,9 +104,7 @@ def test_upload_deploy_chat_stop_delete(model_server: LiveServer, admin: Api, tm
     ws = admin.default_workspace()
     api_key = admin.create_key(ws)["key"]
     chat = {"model": name, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
-    v1 = httpx.Client(
-        base_url=f"{model_server.url}/v1", headers={"Authorization": f"Bearer {api_key}"}, timeout=60
-    )
+    v1 = httpx.Client(base_url=f"{model_server.url}/v1", headers={"Authorization": f"Bearer {api_key}"}, timeout=60)
     deadline = time.monotonic() + 60
     while admin.get(f"/api/models/{model['id']}").json()["deployment"]["status"] != "ready":
         assert time.monotonic() < deadline, admin.get(f"/api/models/{model['id']}").json()

@@ -32,11 +32,19 @@ def loopback_allowed(model_server: LiveServer) -> Iterator[None]:
 
 def test_internal_addresses_are_refused_unless_allowed(model_server: LiveServer, admin: Api) -> None:
     ws = admin.create_workspace()["id"]
-    for url in (f"{model_server.url}/v1", "http://169.254.169.254/latest", "http://10.1.2.3/v1", "http://[::1]:8/v1"):
+    for url in (
+        f"{model_server.url}/v1",
+        "http://169.254.169.254/latest",
+        "http://10.1.2.3/v1",
+        "http://[::1]:8/v1",
+    ):
         r = admin.post(f"/api/workspaces/{ws}/providers", json={"name": "x", "base_url": url})
         assert_error(r, 403, "egress_refused")
     assert_error(admin.post(f"/api/workspaces/{ws}/providers", json={"name": "x", "base_url": "ftp://a.b/"}), 400)
-    assert_error(admin.post(f"/api/workspaces/{ws}/providers", json={"name": "Bad Name", "base_url": "http://a.b"}), 422)
+    assert_error(
+        admin.post(f"/api/workspaces/{ws}/providers", json={"name": "Bad Name", "base_url": "http://a.b"}),
+        422,
+    )
 
 
 def test_provider_models_are_served_through_the_gateway(

@@ -49,9 +49,7 @@ def wait_ready(admin: Api, timeout: float = 60) -> dict[str, Any]:
     raise AssertionError(f"the model did not come back: {chat_model(admin)['deployment']}")
 
 
-def test_killing_a_worker_mid_stream_ends_that_stream_and_it_comes_back(
-    admin: Api, client: openai.OpenAI
-) -> None:
+def test_killing_a_worker_mid_stream_ends_that_stream_and_it_comes_back(admin: Api, client: openai.OpenAI) -> None:
     before = wait_ready(admin)["deployment"]["instances"][0]
     stream = client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "Count slowly from one to one hundred."}],
@@ -69,9 +67,7 @@ def test_killing_a_worker_mid_stream_ends_that_stream_and_it_comes_back(
 
     after = wait_ready(admin)["deployment"]["instances"][0]
     assert after["pid"] != before["pid"] and after["restarts"] == before["restarts"] + 1
-    r = client.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=4
-    )
+    r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=4)
     assert r.choices[0].message.content
 
 
@@ -106,9 +102,7 @@ def test_eight_concurrent_streams_complete_without_cross_talk(admin: Api, client
     assert len({"".join(t) for t in together}) > 1  # different prompts really gave different answers
 
 
-def test_a_full_queue_answers_429_with_retry_after(
-    model_server: LiveServer, admin: Api, key: dict[str, Any]
-) -> None:
+def test_a_full_queue_answers_429_with_retry_after(model_server: LiveServer, admin: Api, key: dict[str, Any]) -> None:
     wait_ready(admin)
     gateway = model_server.app.state.gateway
     saved = gateway.queue_per_model
@@ -118,9 +112,7 @@ def test_a_full_queue_answers_429_with_retry_after(
                 "stream": True}  # fmt: skip
         headers = {"Authorization": f"Bearer {key['key']}"}
         with httpx.Client(base_url=model_server.url, timeout=120) as http:
-            streams = [
-                http.stream("POST", "/v1/chat/completions", json=body, headers=headers) for _ in range(8)
-            ]
+            streams = [http.stream("POST", "/v1/chat/completions", json=body, headers=headers) for _ in range(8)]
             opened = [s.__enter__() for s in streams]
             try:
                 assert all(r.status_code == 200 for r in opened)
@@ -135,19 +127,17 @@ def test_a_full_queue_answers_429_with_retry_after(
         gateway.queue_per_model = saved
 
 
-def test_a_client_that_leaves_frees_its_slot(
-    model_server: LiveServer, admin: Api, key: dict[str, Any]
-) -> None:
+def test_a_client_that_leaves_frees_its_slot(model_server: LiveServer, admin: Api, key: dict[str, Any]) -> None:
     wait_ready(admin)
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Write a very long essay."}],
             "max_tokens": 1500, "stream": True}  # fmt: skip
-    with httpx.Client(base_url=model_server.url, timeout=120) as http:
-        with http.stream(
-            "POST", "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key['key']}"}
-        ) as r:
-            lines = r.iter_lines()
-            for _ in range(6):
-                next(lines)
+    with (
+        httpx.Client(base_url=model_server.url, timeout=120) as http,
+        http.stream("POST", "/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key['key']}"}) as r,
+    ):
+        lines = r.iter_lines()
+        for _ in range(6):
+            next(lines)
         # The connection is closed here, long before 1500 tokens.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -165,9 +155,7 @@ def test_usage_is_metered_per_key_user_model_and_day(
     model_server: LiveServer, admin: Api, client: openai.OpenAI, key: dict[str, Any]
 ) -> None:
     wait_ready(admin)
-    r = client.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=3
-    )
+    r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=3)
     time.sleep(0.5)  # usage rows are written just after the response
     with psycopg.connect(model_server.database_url) as conn:
         row = conn.execute(

@@ -92,9 +92,7 @@ class ApiKeyService:
 
     async def revoke(self, caller: Caller, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
         await self._manage(caller, workspace_id)
-        key = await self.db.scalar(
-            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id)
-        )
+        key = await self.db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
         if key is None:
             raise ApiKeyNotFound("No such API key in this workspace.")
         if key.revoked_at is None:

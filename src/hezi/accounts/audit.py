@@ -58,9 +58,7 @@ async def list_entries(
     total = await db.scalar(count_query) or 0
     return AuditEntriesPublic(
         data=[
-            AuditEntryPublic.model_validate(
-                {**_columns(row), "ip": str(row.ip) if row.ip is not None else None}
-            )
+            AuditEntryPublic.model_validate({**_columns(row), "ip": str(row.ip) if row.ip is not None else None})
             for row in rows
         ],
         count=total,

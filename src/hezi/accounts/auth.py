@@ -49,9 +49,7 @@ class AuthService:
             ),
         )
 
-    async def login(
-        self, username: str, password: str, *, ip: str | None, user_agent: str | None
-    ) -> LoginResult:
+    async def login(self, username: str, password: str, *, ip: str | None, user_agent: str | None) -> LoginResult:
         """Check the password (throttled) and open a session; failures are audited and counted."""
         name = username.strip().lower()
         await self.throttle.before_attempt(name, ip)
@@ -153,9 +151,7 @@ class AuthService:
         audit.record(self.db, "password.changed", actor=user.username, actor_user_id=user.id, ip=caller.ip)
         await self.db.commit()
 
-    async def set_password(
-        self, user_id: uuid.UUID, new: str, *, keep_session: uuid.UUID | None = None
-    ) -> None:
+    async def set_password(self, user_id: uuid.UUID, new: str, *, keep_session: uuid.UUID | None = None) -> None:
         """Store a new hash and end the user's sessions (but `keep_session`). The caller commits."""
         await self.db.execute(
             update(User)

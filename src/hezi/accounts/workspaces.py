@@ -78,11 +78,7 @@ class WorkspaceService:
 
     async def list(self, caller: Caller) -> WorkspacesPublic:
         p = caller.principal
-        counts = (
-            select(Membership.workspace_id, func.count().label("n"))
-            .group_by(Membership.workspace_id)
-            .subquery()
-        )
+        counts = select(Membership.workspace_id, func.count().label("n")).group_by(Membership.workspace_id).subquery()
         query = (
             select(Workspace, Membership.role, counts.c.n)
             .join(Membership, Membership.workspace_id == Workspace.id)
@@ -148,9 +144,7 @@ class WorkspaceService:
         data = [self._member(m, u) for m, u in rows]
         return MembersPublic(data=data, count=len(data))
 
-    async def add_member(
-        self, caller: Caller, workspace_id: uuid.UUID, username: str, role: Role
-    ) -> MemberPublic:
+    async def add_member(self, caller: Caller, workspace_id: uuid.UUID, username: str, role: Role) -> MemberPublic:
         acc = await self.access(caller, workspace_id)
         self._check_grant(acc, role)
         user = await self.db.scalar(select(User).where(User.username == username))

@@ -88,9 +88,7 @@ def respond(
     if request.url.path.startswith("/v1/"):
         if status == 422:  # OpenAI reports invalid fields as 400
             status = 400
-        return JSONResponse(
-            openai_body(status, code, message, details), status_code=status, headers=headers or None
-        )
+        return JSONResponse(openai_body(status, code, message, details), status_code=status, headers=headers or None)
     return error_response(status, code, message, details, **headers)
 
 
@@ -124,9 +122,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _clean(errors: Any) -> list[dict[str, Any]]:
     # Pydantic puts the offending input and exception objects in `ctx`; keep what a client can use.
-    return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
-    ]
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

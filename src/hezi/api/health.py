@@ -23,7 +23,5 @@ async def readyz(runtime: RuntimeDep) -> dict[str, str] | JSONResponse:
         async with runtime.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "not ready"; the reason goes to the caller
-        return error_response(
-            503, "database_unavailable", f"The database is not reachable: {type(exc).__name__}"
-        )
+        return error_response(503, "database_unavailable", f"The database is not reachable: {type(exc).__name__}")
     return {"status": "ok"}

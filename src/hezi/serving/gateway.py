@@ -36,9 +36,7 @@ class Gateway:
             raise ModelNotFound(f"The model {model_name!r} does not exist or is not deployed.")
         if spec.kind != kind:
             what = "an embedding model" if spec.kind == "embedding" else "a chat model"
-            raise GenerationRefused(
-                "wrong_model_kind", f"{model_name!r} is {what} and cannot serve this endpoint."
-            )
+            raise GenerationRefused("wrong_model_kind", f"{model_name!r} is {what} and cannot serve this endpoint.")
         ready = self.supervisor.ready(model_name)
         if not ready:
             raise ModelUnavailable(f"The model {model_name!r} is not ready (starting, stopped or failed).")
@@ -90,15 +88,11 @@ class Gateway:
             data = r.json()
             if r.status_code != 200:
                 err = data.get("error", {})
-                raise GenerationRefused(
-                    err.get("code", "invalid_request"), err.get("message", ""), err.get("details")
-                )
+                raise GenerationRefused(err.get("code", "invalid_request"), err.get("message", ""), err.get("details"))
             return data["data"], int(data["prompt_tokens"])
 
 
-async def _prepend(
-    first: dict[str, Any], rest: AsyncGenerator[dict[str, Any]]
-) -> AsyncIterator[dict[str, Any]]:
+async def _prepend(first: dict[str, Any], rest: AsyncGenerator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
     try:
         yield first
         async for event in rest:

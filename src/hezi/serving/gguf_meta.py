@@ -65,9 +65,7 @@ def read_gguf(path: Path) -> GgufInfo:
     except OSError as exc:
         raise InvalidModelFile(f"Cannot read {path.name}: {exc.strerror}") from exc
     if magic != GGUF_MAGIC:
-        raise InvalidModelFile(
-            f"{path.name} is not a GGUF file (it does not start with the GGUF magic bytes)."
-        )
+        raise InvalidModelFile(f"{path.name} is not a GGUF file (it does not start with the GGUF magic bytes).")
     from gguf import GGUFReader, LlamaFileType  # numpy-heavy; only when a file is actually read
 
     try:
@@ -97,9 +95,7 @@ def read_gguf(path: Path) -> GgufInfo:
             other += int(tensor.n_bytes)
     file_type = _field(reader, "general.file_type")
     try:
-        quant = (
-            LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else "unknown"
-        )
+        quant = LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else "unknown"
     except ValueError:
         quant = f"type-{file_type}"
     pooling = _field(reader, f"{arch}.pooling_type")

@@ -82,9 +82,7 @@ def find_minilm_dir() -> Path:
     model_dir = Path(spec.submodule_search_locations[0]) / "model"
     for name in ("config.json", "tokenizer.json", "model.safetensors"):
         if not (model_dir / name).is_file():
-            raise MiniLMNotInstalled(
-                f"{model_dir / name} is missing; reinstall the model with `{INSTALL_COMMAND}`."
-            )
+            raise MiniLMNotInstalled(f"{model_dir / name} is missing; reinstall the model with `{INSTALL_COMMAND}`.")
     return model_dir
 
 
@@ -309,11 +307,6 @@ def _gguf_name(hf_name: str, n_layers: int) -> str:
     if hf_name.startswith(prefix):
         layer, _, rest = hf_name.removeprefix(prefix).partition(".")
         module, _, param = rest.rpartition(".")
-        if (
-            layer.isdigit()
-            and int(layer) < n_layers
-            and module in _LAYER_TENSORS
-            and param in ("weight", "bias")
-        ):
+        if layer.isdigit() and int(layer) < n_layers and module in _LAYER_TENSORS and param in ("weight", "bias"):
             return f"blk.{layer}.{_LAYER_TENSORS[module]}.{param}"
     raise ValueError(f"Unexpected tensor {hf_name!r}: not part of a BertModel llama.cpp can run")

@@ -41,9 +41,7 @@ class StreamOptions(BaseModel):
 
 
 class SamplingFields(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore"
-    )  # unknown OpenAI fields (logprobs, user…) are accepted and ignored
+    model_config = ConfigDict(extra="ignore")  # unknown OpenAI fields (logprobs, user…) are accepted and ignored
 
     model: Annotated[str, Field(min_length=1, max_length=200)]
     stream: bool = False
@@ -60,9 +58,7 @@ class SamplingFields(BaseModel):
     @classmethod
     def _only_one(cls, n: int) -> int:
         if n != 1:
-            raise ValueError(
-                "n must be 1: hezi returns one choice per request (send several requests instead)"
-            )
+            raise ValueError("n must be 1: hezi returns one choice per request (send several requests instead)")
         return n
 
     def sampling(self, default_max: int) -> dict[str, Any]:

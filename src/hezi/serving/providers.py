@@ -103,9 +103,7 @@ class ProviderService:
     async def list_providers(self, caller: Caller, workspace_id: uuid.UUID) -> ProvidersPublic:
         await WorkspaceService(self.db).access(caller, workspace_id)
         rows = (
-            await self.db.scalars(
-                select(Provider).where(Provider.workspace_id == workspace_id).order_by(Provider.name)
-            )
+            await self.db.scalars(select(Provider).where(Provider.workspace_id == workspace_id).order_by(Provider.name))
         ).all()
         return ProvidersPublic(data=[_public(p) for p in rows], count=len(rows))
 
@@ -212,9 +210,7 @@ class ProviderService:
             raise ProviderNotFound("No such provider in this workspace.")
         return provider
 
-    def _audit(
-        self, caller: Caller, action: str, wid: uuid.UUID, target: str, details: dict[str, Any]
-    ) -> None:
+    def _audit(self, caller: Caller, action: str, wid: uuid.UUID, target: str, details: dict[str, Any]) -> None:
         audit.record(
             self.db, action, actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
             workspace_id=wid, target=target, ip=caller.ip, details=details,

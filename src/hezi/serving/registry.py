@@ -40,7 +40,7 @@ _NAME = re.compile(r"[^a-z0-9._-]+")
 
 
 def model_name_from(text: str) -> str:
-    """A name clients can type: lower case, dashes, no spaces ("SmolLM2-135M-Instruct.Q4_1" → "smollm2-135m-instruct.q4_1")."""
+    """A name clients can type: lower case, no spaces ("SmolLM2-135M.Q4_1" → "smollm2-135m.q4_1")."""
     return _NAME.sub("-", text.lower()).strip("-.")[:128] or "model"
 
 
@@ -152,18 +152,14 @@ class ModelRegistry:
             part.replace(final)
         finally:
             part.unlink(missing_ok=True)
-        return await self._register(
-            caller, final, info, digest, source="upload", name=name or Path(filename).stem
-        )
+        return await self._register(caller, final, info, digest, source="upload", name=name or Path(filename).stem)
 
     async def _register(
         self, caller: Caller | None, file: Path, info: GgufInfo, digest: str, *, source: str, name: str | None
     ) -> ModelPublic:
         existing = await self.db.scalar(select(Model).where(Model.sha256 == digest))
         if existing is not None:
-            raise DuplicateModel(
-                f"This file is already imported as {existing.name!r}.", existing_id=str(existing.id)
-            )
+            raise DuplicateModel(f"This file is already imported as {existing.name!r}.", existing_id=str(existing.id))
         model_name = model_name_from(name or file.stem)
         if await self.db.scalar(select(Model).where(Model.name == model_name)) is not None:
             raise ModelNameTaken(f"A model named {model_name!r} exists; choose another name.")
@@ -258,9 +254,7 @@ class ModelRegistry:
         path = Path(model.path)
         await self.db.delete(model)
         await self.db.commit()
-        if (
-            model.source == "upload"
-        ):  # files we stored are ours to remove; files on a path belong to the admin
+        if model.source == "upload":  # files we stored are ours to remove; files on a path belong to the admin
             path.unlink(missing_ok=True)
 
     async def start_deployments(self) -> None:

@@ -157,14 +157,6 @@ class Supervisor:
     async def close(self) -> None:
         await asyncio.gather(*(self.stop(d) for d in list(self._replicas)))
 
-    async def wait_ready(self, model_name: str, timeout: float = START_TIMEOUT) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ready(model_name):
-                return True
-            await asyncio.sleep(0.1)
-        return False
-
     # --- one replica ---
 
     async def _keep_running(self, rep: Replica) -> None:

@@ -135,9 +135,7 @@ class UsageReader:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def totals(
-        self, caller: Caller, workspace_id: uuid.UUID, group_by: GroupBy, days: int
-    ) -> UsageTotals:
+    async def totals(self, caller: Caller, workspace_id: uuid.UUID, group_by: GroupBy, days: int) -> UsageTotals:
         acc = await WorkspaceService(self.db).access(caller, workspace_id)
         acc.require(Role.ADMIN, "see usage")
         rows = await totals(self.db, workspace_id, group_by, days=days)

@@ -25,7 +25,5 @@ async def create_key(
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_key(
-    workspace_id: uuid.UUID, key_id: uuid.UUID, caller: CallerDep, keys: ApiKeyServiceDep
-) -> None:
+async def revoke_key(workspace_id: uuid.UUID, key_id: uuid.UUID, caller: CallerDep, keys: ApiKeyServiceDep) -> None:
     await keys.revoke(caller, workspace_id, key_id)

@@ -33,9 +33,7 @@ async def login(
         secure=settings.cookie_secure,
         path="/",
     )
-    return LoginResponse(
-        token=result.token, expires_at=result.expires_at, user=UserPublic.model_validate(result.user)
-    )
+    return LoginResponse(token=result.token, expires_at=result.expires_at, user=UserPublic.model_validate(result.user))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

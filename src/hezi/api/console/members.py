@@ -13,9 +13,7 @@ router = APIRouter(prefix="/workspaces/{workspace_id}/members", tags=["members"]
 
 
 @router.get("")
-async def list_members(
-    workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep
-) -> MembersPublic:
+async def list_members(workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep) -> MembersPublic:
     return await workspaces.members(caller, workspace_id)
 
 

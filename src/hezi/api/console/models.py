@@ -40,9 +40,7 @@ async def import_path(body: ModelImportPath, caller: CallerDep, registry: Regist
     "/upload",
     status_code=status.HTTP_201_CREATED,
     openapi_extra={
-        "requestBody": {
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
-        }
+        "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
     },
 )
 async def upload(
@@ -57,9 +55,7 @@ async def upload(
 
 
 @router.put("/{model_id}/deployment")
-async def deploy(
-    model_id: uuid.UUID, body: DeploymentSpec, caller: CallerDep, registry: RegistryDep
-) -> ModelPublic:
+async def deploy(model_id: uuid.UUID, body: DeploymentSpec, caller: CallerDep, registry: RegistryDep) -> ModelPublic:
     return await registry.deploy(caller, model_id, body)
 
 

@@ -11,8 +11,8 @@ from hezi.api.deps import CallerDep, SessionDep
 from hezi.serving.providers import (
     ProviderCreate,
     ProviderPublic,
-    ProvidersPublic,
     ProviderService,
+    ProvidersPublic,
     ProviderTest,
     ProviderUpdate,
 )
@@ -28,9 +28,7 @@ ProvidersDep = Annotated[ProviderService, Depends(get_providers)]
 
 
 @router.get("")
-async def list_providers(
-    workspace_id: uuid.UUID, caller: CallerDep, providers: ProvidersDep
-) -> ProvidersPublic:
+async def list_providers(workspace_id: uuid.UUID, caller: CallerDep, providers: ProvidersDep) -> ProvidersPublic:
     return await providers.list_providers(caller, workspace_id)
 
 

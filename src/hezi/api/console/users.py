@@ -23,14 +23,10 @@ async def create_user(body: UserCreate, caller: CallerDep, users: UserServiceDep
 
 
 @router.patch("/{user_id}")
-async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, caller: CallerDep, users: UserServiceDep
-) -> UserPublic:
+async def update_user(user_id: uuid.UUID, body: UserUpdate, caller: CallerDep, users: UserServiceDep) -> UserPublic:
     return await users.update(caller, user_id, body)
 
 
 @router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
-async def reset_password(
-    user_id: uuid.UUID, body: PasswordReset, caller: CallerDep, users: UserServiceDep
-) -> None:
+async def reset_password(user_id: uuid.UUID, body: PasswordReset, caller: CallerDep, users: UserServiceDep) -> None:
     await users.reset_password(caller, user_id, body.new_password)

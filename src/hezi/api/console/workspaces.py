@@ -32,7 +32,5 @@ async def rename_workspace(
 
 
 @router.delete("/{workspace_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_workspace(
-    workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep
-) -> None:
+async def delete_workspace(workspace_id: uuid.UUID, caller: CallerDep, workspaces: WorkspaceServiceDep) -> None:
     await workspaces.delete(caller, workspace_id)

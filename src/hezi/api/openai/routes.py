@@ -21,8 +21,8 @@ from hezi.api.openai import wire
 from hezi.errors import Forbidden, InvalidInput
 from hezi.serving import remote
 from hezi.serving.gateway import Gateway
-from hezi.serving.providers import ProviderService, RemoteTarget
 from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from hezi.serving.providers import ProviderService, RemoteTarget
 from hezi.serving.usage import Usage, UsageMeter
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -91,12 +91,8 @@ def _usage(caller: GatewayCaller, model: str, endpoint: str, outcome: wire.Outco
 
 
 @router.get("/models")
-async def list_models(
-    caller: GatewayCallerDep, gateway: GatewayDep, providers: ProvidersDep
-) -> dict[str, Any]:
-    local = [
-        {"id": n, "object": "model", "created": 0, "owned_by": "hezi", "kind": k} for n, k in gateway.models()
-    ]
+async def list_models(caller: GatewayCallerDep, gateway: GatewayDep, providers: ProvidersDep) -> dict[str, Any]:
+    local = [{"id": n, "object": "model", "created": 0, "owned_by": "hezi", "kind": k} for n, k in gateway.models()]
     remote = [
         {"id": name, "object": "model", "created": 0, "owned_by": name.split("/")[0], "kind": "remote"}
         for name in await providers.exposed(caller.workspace_id)
@@ -133,9 +129,7 @@ async def _remote(
         finally:
             on_end(outcome)
 
-    return StreamingResponse(
-        relay(), status_code=status if status < 500 else 502, media_type="text/event-stream"
-    )
+    return StreamingResponse(relay(), status_code=status if status < 500 else 502, media_type="text/event-stream")
 
 
 @router.post("/chat/completions", response_model=None)
@@ -173,9 +167,7 @@ async def chat_completions(
             include_usage=include_usage,
             on_end=lambda o: meter.record(_usage(caller, body.model, "chat", o)),
         )
-        return StreamingResponse(
-            stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     try:
         await wire.collect(events, outcome)
     finally:
@@ -209,17 +201,13 @@ async def completions(
             include_usage=include_usage,
             on_end=lambda o: meter.record(_usage(caller, body.model, "completion", o)),
         )
-        return StreamingResponse(
-            stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     try:
         await wire.collect(events, outcome)
     finally:
         meter.record(_usage(caller, body.model, "completion", outcome))
     prefix = body.text if body.echo else ""
-    return JSONResponse(
-        wire.text_completion(outcome, cid=cid, created=created, model=body.model, prefix=prefix)
-    )
+    return JSONResponse(wire.text_completion(outcome, cid=cid, created=created, model=body.model, prefix=prefix))
 
 
 @router.post("/embeddings", response_model=None)

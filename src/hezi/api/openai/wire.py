@@ -40,11 +40,7 @@ class Outcome:
 
 
 def sse(payload: dict[str, Any] | str) -> bytes:
-    data = (
-        payload
-        if isinstance(payload, str)
-        else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    )
+    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return f"data: {data}\n\n".encode()
 
 
@@ -98,16 +94,12 @@ def chat_completion(outcome: Outcome, *, cid: str, created: int, model: str) -> 
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "choices": [
-            {"index": 0, "message": message, "logprobs": None, "finish_reason": outcome.finish_reason}
-        ],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": outcome.finish_reason}],
         "usage": outcome.usage(),
     }
 
 
-def text_completion(
-    outcome: Outcome, *, cid: str, created: int, model: str, prefix: str = ""
-) -> dict[str, Any]:
+def text_completion(outcome: Outcome, *, cid: str, created: int, model: str, prefix: str = "") -> dict[str, Any]:
     return {
         "id": cid,
         "object": "text_completion",

@@ -129,9 +129,7 @@ def prepare(request: dict[str, Any], *, template: str | None, bos: str, eos: str
             name = tool_choice.get("function", {}).get("name")
             tools = [t for t in tools if t.get("function", {}).get("name") == name]
             if not tools:
-                raise ChatError(
-                    "invalid_tool_choice", f"tool_choice names {name!r}, which is not in 'tools'."
-                )
+                raise ChatError("invalid_tool_choice", f"tool_choice names {name!r}, which is not in 'tools'.")
             required = True
         else:
             required = tool_choice == "required"
@@ -154,9 +152,7 @@ def prepare(request: dict[str, Any], *, template: str | None, bos: str, eos: str
     try:
         rendered = formatter(messages=cast(Any, chat))
     except Exception as exc:  # a template can raise anything, including its own raise_exception()
-        raise ChatError(
-            "template_error", f"The model's chat template rejected these messages: {exc}"
-        ) from exc
+        raise ChatError("template_error", f"The model's chat template rejected these messages: {exc}") from exc
     stop = rendered.stop if isinstance(rendered.stop, list) else ([rendered.stop] if rendered.stop else [])
     return PreparedChat(
         prompt=rendered.prompt,

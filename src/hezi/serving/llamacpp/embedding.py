@@ -47,14 +47,10 @@ class EmbeddingEngine:
         if not self.ctx:
             raise EngineError("context_failed", "llama.cpp could not create an embedding context")
         if C.llama_pooling_type(self.ctx) == C.LLAMA_POOLING_TYPE_NONE:
-            raise EngineError(
-                "not_an_embedding_model", "This model has no pooling; it cannot make sentence vectors."
-            )
+            raise EngineError("not_an_embedding_model", "This model has no pooling; it cannot make sentence vectors.")
         self.n_seq_max = n_parallel
         self.dim = int(C.llama_model_n_embd(self.model))
-        self.encoder_only = bool(C.llama_model_has_encoder(self.model)) and not C.llama_model_has_decoder(
-            self.model
-        )
+        self.encoder_only = bool(C.llama_model_has_encoder(self.model)) and not C.llama_model_has_decoder(self.model)
         self.batch = C.llama_batch_init(self.n_batch, 0, 1)
         self.mem = C.llama_get_memory(self.ctx)
         self._lock = threading.Lock()

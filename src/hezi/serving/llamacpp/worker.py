@@ -150,9 +150,7 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
 
 def build_embedding_app(embedder: EmbeddingEngine, *, model_name: str) -> Starlette:
     async def health(_: Request) -> Response:
-        return JSONResponse(
-            {"status": "ok", "model": model_name, "pid": os.getpid(), "dimensions": embedder.dim}
-        )
+        return JSONResponse({"status": "ok", "model": model_name, "pid": os.getpid(), "dimensions": embedder.dim})
 
     async def embed(request: Request) -> Response:
         body = await request.json()
@@ -215,9 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("model %s loaded; %d slots × %d tokens", args.name, args.parallel, engine.n_ctx_seq)
     if os.path.exists(args.socket):
         os.unlink(args.socket)
-    config = uvicorn.Config(
-        app, uds=args.socket, log_level="warning", access_log=False, timeout_graceful_shutdown=5
-    )
+    config = uvicorn.Config(app, uds=args.socket, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     try:

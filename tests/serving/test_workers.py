@@ -39,11 +39,13 @@ def chat_model(admin: Api) -> dict[str, Any]:
     return next(m for m in admin.get("/api/models").json()["data"] if m["name"] == MODEL)
 
 
-def wait_ready(admin: Api, timeout: float = 60) -> dict[str, Any]:
+def wait_ready(admin: Api, timeout: float = 60, *, replaced_pid: int | None = None) -> dict[str, Any]:
+    """The chat model once ready again (and, with `replaced_pid`, served by a new process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         model = chat_model(admin)
-        if model["deployment"]["status"] == "ready":
+        instance = model["deployment"]["instances"][0]
+        if model["deployment"]["status"] == "ready" and instance["pid"] != replaced_pid:
             return model
         time.sleep(0.2)
     raise AssertionError(f"the model did not come back: {chat_model(admin)['deployment']}")
@@ -65,7 +67,7 @@ def test_killing_a_worker_mid_stream_ends_that_stream_and_it_comes_back(admin: A
     assert len(got) >= 3
     assert "worker" in str(err.value).lower()
 
-    after = wait_ready(admin)["deployment"]["instances"][0]
+    after = wait_ready(admin, replaced_pid=before["pid"])["deployment"]["instances"][0]
     assert after["pid"] != before["pid"] and after["restarts"] == before["restarts"] + 1
     r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=4)
     assert r.choices[0].message.content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -96,9 +97,8 @@ def test_upload_deploy_chat_stop_delete(model_server: LiveServer, admin: Api, tm
 
     too_big = admin.put(f"/api/models/{model['id']}/deployment", json={"context_size": 100_000})
     assert_error(too_big, 400, "context_too_large")
-    deployed = admin.put(
-        f"/api/models/{model['id']}/deployment", json={"context_size": 512, "parallel": 2, "threads": 1}
-    )
+    spec = {"context_size": 512, "parallel": 1, "threads": 1, "replicas": 2}
+    deployed = admin.put(f"/api/models/{model['id']}/deployment", json=spec)
     assert deployed.status_code == 200 and deployed.json()["deployment"]["status"] in ("starting", "ready")
 
     ws = admin.default_workspace()
@@ -110,7 +110,16 @@ def test_upload_deploy_chat_stop_delete(model_server: LiveServer, admin: Api, tm
         assert time.monotonic() < deadline, admin.get(f"/api/models/{model['id']}").json()
         time.sleep(0.2)
     assert name in [m["id"] for m in v1.get("/models").json()["data"]]
-    assert v1.post("/chat/completions", json=chat).status_code == 200
+    deadline = time.monotonic() + 60  # "ready" once one replica is; wait for both
+    while {i["status"] for i in admin.get(f"/api/models/{model['id']}").json()["deployment"]["instances"]} != {"ready"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    instances = admin.get(f"/api/models/{model['id']}").json()["deployment"]["instances"]
+    assert len(instances) == 2 and instances[0]["pid"] != instances[1]["pid"]
+    # Two requests at once are both served: one sequence on each replica.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda _: v1.post("/chat/completions", json={**chat, "max_tokens": 40}), range(2)))
+    assert [r.status_code for r in replies] == [200, 200]
     assert any("loaded" in line for line in admin.get(f"/api/models/{model['id']}/logs").json()["lines"])
 
     stopped = admin.post(f"/api/models/{model['id']}/stop").json()

@@ -9,16 +9,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
 from hezi.api import console, errors, health, openai, static
+from hezi.api import metrics as metrics_api
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from hezi.egress import parse_cidrs
+from hezi.hardware.inventory import Prober
+from hezi.hardware.metrics import HardwareCollector
+from hezi.hardware.sampler import HardwareSampler
 from hezi.runtime import Runtime, open_runtime
 from hezi.secrets import SecretBox
 from hezi.serving import bundled, minilm_gguf
 from hezi.serving.gateway import Gateway
+from hezi.serving.metrics import ServingMetrics
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec
 from hezi.serving.supervisor import Supervisor
@@ -39,16 +45,29 @@ def create_app(settings: Settings) -> FastAPI:
             supervisor = Supervisor(settings.run_dir, settings.resolved_data_dir / "logs")
             app.state.supervisor = supervisor
             app.state.gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
-            app.state.meter = UsageMeter(runtime.sessionmaker)
+            registry = CollectorRegistry()
+            app.state.metrics_registry = registry
+            metrics = ServingMetrics(registry, supervisor)
+            app.state.meter = UsageMeter(runtime.sessionmaker, observe=metrics.observe)
+            prober = await asyncio.to_thread(Prober, settings.resolved_data_dir)
+            app.state.prober = prober
+            sampler = HardwareSampler(
+                prober, runtime.sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds
+            )
+            app.state.sampler = sampler
+            registry.register(HardwareCollector(sampler))
             secret = settings.secret_key.get_secret_value() if settings.secret_key else None
             app.state.secret_box = SecretBox.from_settings(secret, settings.resolved_data_dir)
             app.state.egress_allowed = parse_cidrs(settings.egress_allow_cidrs)
             worker = _start_worker(runtime) if settings.run_worker else None
             try:
-                await _start_models(runtime, supervisor)
+                sampler.start()
+                await _start_models(runtime, supervisor, prober)
                 yield
             finally:
+                await sampler.stop()
                 await supervisor.close()
+                prober.close()
                 await app.state.meter.flush()
                 if worker is not None:
                     worker.cancel()
@@ -68,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(console.router)
     app.include_router(openai.router)
+    app.include_router(metrics_api.router)
     app.include_router(static.router_for(settings.web_dist))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=("/api/models/upload",))
     app.add_middleware(AccessLogMiddleware)
@@ -93,11 +113,11 @@ async def _first_start(runtime: Runtime) -> None:
     )
 
 
-async def _start_models(runtime: Runtime, supervisor: Supervisor) -> None:
+async def _start_models(runtime: Runtime, supervisor: Supervisor, prober: Prober) -> None:
     """Register the bundled models on first start, then bring up every deployment that should run."""
     settings = runtime.settings
     async with runtime.sessionmaker() as db:
-        registry = ModelRegistry(db, settings, supervisor)
+        registry = ModelRegistry(db, settings, supervisor, prober)
         if settings.deploy_bundled:
             chat = bundled.smollm2_path()
             if chat is None:

@@ -46,9 +46,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     egress_allow_cidrs: str = Field(default="", description="comma-separated ranges outbound calls may reach")
 
+    # Observability: /metrics needs this bearer token when set, else answers loopback clients only.
+    metrics_token: SecretStr | None = None
+    hardware_sample_seconds: float = 5.0
+
     # Serving
     deploy_bundled: bool = Field(default=True, description="register and deploy the bundled models on start")
     gateway_queue_per_model: int = 32
+    # The most memory deployments may count on, when other services share the box (default: all available).
+    model_memory_budget_bytes: int | None = None
     max_model_upload_bytes: int = 64 * 1024**3
 
     @property

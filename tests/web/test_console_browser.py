@@ -4,65 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
-    if not (WEB_DIST / "index.html").is_file():
-        pytest.fail(f"the web console is not built: run `npm ci && npm run build` in {WEB_DIST.parent}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # A fresh context: no cookies, nothing in localStorage, so zh-CN is the default language.
-    context = browser.new_context(viewport={"width": 1366, "height": 820}, locale="en-US")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], f"uncaught errors in the page: {errors}"
-
-
-def shot(page: Page, name: str) -> None:
-    """Saves what a person would see, once menus and modals have finished moving."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.mouse.move(0, 0)
-    page.wait_for_timeout(400)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
-
-
-def switch_language(page: Page, lang: str) -> None:
-    page.get_by_test_id("lang-switch").click()
-    page.get_by_test_id(f"lang-option-{lang}").click()
-    expect(page.get_by_test_id(f"lang-option-{lang}")).to_be_hidden()
+from tests.web.browser import shot, switch_language
 
 
 def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, page: Page) -> None:

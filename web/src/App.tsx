@@ -9,7 +9,9 @@ import { ChatPage } from "./pages/ChatPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { KnowledgePage } from "./pages/KnowledgePage";
 import { LoginPage } from "./pages/LoginPage";
-import { ModelsPage } from "./pages/ModelsPage";
+import { ModelListPage } from "./pages/models/ModelListPage";
+import { ModelsPage } from "./pages/models/ModelsPage";
+import { PlaygroundPage } from "./pages/models/PlaygroundPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ApiKeysPage } from "./pages/settings/ApiKeysPage";
 import { AuditLogPage } from "./pages/settings/AuditLogPage";
@@ -46,7 +48,10 @@ export function AppRoutes() {
         >
           <Route index element={<Navigate to="/dashboard" replace />} />
           <Route path="dashboard" element={<DashboardPage />} />
-          <Route path="models" element={<ModelsPage />} />
+          <Route path="models" element={<ModelsPage />}>
+            <Route index element={<ModelListPage />} />
+            <Route path="playground" element={<PlaygroundPage />} />
+          </Route>
           <Route path="knowledge" element={<KnowledgePage />} />
           <Route path="agents" element={<AgentsPage />} />
           <Route path="apps" element={<AppsPage />} />

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from hezi.errors import (
     Conflict,
@@ -132,6 +133,12 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return respond(request, exc.status_code, code, message, None, **(exc.headers or {}))
 
 
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
+    # The client closed the connection mid-body (a cancelled upload): nobody will read this answer.
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return respond(request, 400, "client_disconnected", "The request body was not received in full.")
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return respond(request, 500, "internal_error", "Something went wrong on the server; it has been logged.")
@@ -141,4 +148,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unhandled)

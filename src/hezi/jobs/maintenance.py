@@ -12,11 +12,13 @@ from sqlalchemy import delete
 from hezi.accounts import audit
 from hezi.db.base import utcnow
 from hezi.db.tables import LoginFailure, Session
+from hezi.hardware import sampler as hardware_sampler
 from hezi.jobs.context import deps_of
 
 log = logging.getLogger(__name__)
 
 PURGE_TASK = "maintenance.purge"
+THIN_TASK = "maintenance.thin_hardware_samples"
 
 
 def register(app: procrastinate.App) -> None:
@@ -43,3 +45,10 @@ def register(app: procrastinate.App) -> None:
         }
         log.info("maintenance purge", extra={"fields": result})
         return result
+
+    @app.periodic(cron="*/10 * * * *", periodic_id="hardware")
+    @app.task(name=THIN_TASK, pass_context=True, queue="maintenance")
+    async def thin_samples(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
+        """Keep a day of hardware samples: all of the last hour, one a minute before that."""
+        async with deps_of(context).sessionmaker() as db:
+            return await hardware_sampler.thin(db)

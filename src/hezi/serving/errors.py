@@ -55,3 +55,9 @@ class GenerationRefused(InvalidInput):
 
     def __init__(self, code: str, message: str, details: Any = None) -> None:
         super().__init__(message, code=code, details=details)
+
+
+class ModelDoesNotFit(Conflict):
+    """The memory estimate exceeds what is free; `details` has the numbers and what would fit."""
+
+    code = "model_does_not_fit"

@@ -42,6 +42,10 @@ class GgufInfo:
     # placing N layers on a device costs.
     layer_bytes: list[int] = field(default_factory=list)
     other_bytes: int = 0
+    token_embd_bytes: int = 0  # the token embeddings stay in CPU memory even when every layer is offloaded
+    vocab_size: int = 0
+    key_length: int = 0  # per-head K width when the file states it (else embedding_length / head_count)
+    value_length: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +89,7 @@ def read_gguf(path: Path) -> GgufInfo:
 
     layers: dict[int, int] = {}
     other = 0
+    token_embd = 0
     params = 0
     for tensor in reader.tensors:
         params += int(tensor.n_elements)
@@ -93,9 +98,17 @@ def read_gguf(path: Path) -> GgufInfo:
             layers[int(m.group(1))] = layers.get(int(m.group(1)), 0) + int(tensor.n_bytes)
         else:
             other += int(tensor.n_bytes)
+            if tensor.name == "token_embd.weight":
+                token_embd = int(tensor.n_bytes)
+    tokens = reader.fields.get("tokenizer.ggml.tokens")
+    vocab = arch_int("vocab_size") or (len(tokens.data) if tokens is not None else 0)
     file_type = _field(reader, "general.file_type")
     try:
-        quant = LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else "unknown"
+        quant = (
+            LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_").removeprefix("ALL_")
+            if file_type is not None
+            else "unknown"
+        )
     except ValueError:
         quant = f"type-{file_type}"
     pooling = _field(reader, f"{arch}.pooling_type")
@@ -117,4 +130,8 @@ def read_gguf(path: Path) -> GgufInfo:
         size_bytes=path.stat().st_size,
         layer_bytes=[layers[i] for i in sorted(layers)],
         other_bytes=other,
+        token_embd_bytes=token_embd,
+        vocab_size=vocab,
+        key_length=arch_int("attention.key_length"),
+        value_length=arch_int("attention.value_length"),
     )

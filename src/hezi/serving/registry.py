@@ -7,6 +7,7 @@ signed-in user can see them, and every workspace can call them through the gatew
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +25,19 @@ from hezi.accounts.errors import PermissionDenied
 from hezi.accounts.principal import Caller
 from hezi.db.base import utcnow
 from hezi.db.tables import Deployment, Model
+from hezi.hardware.fit import FitRequest, ModelShape
+from hezi.hardware.inventory import Prober
+from hezi.hardware.placement import check, place
 from hezi.serving.errors import (
     DuplicateModel,
     InvalidModelFile,
+    ModelDoesNotFit,
     ModelNameTaken,
     ModelNotFound,
     ModelTooLarge,
 )
 from hezi.serving.gguf_meta import GgufInfo, read_gguf
-from hezi.serving.schemas import DeploymentPublic, DeploymentSpec, ModelPublic, ModelsPublic
+from hezi.serving.schemas import DeploymentPublic, DeploymentSpec, FitCheck, ModelPublic, ModelsPublic
 from hezi.serving.supervisor import Supervisor, WorkerSpec
 from hezi.settings import Settings
 
@@ -67,7 +73,42 @@ def worker_spec(model: Model, dep: Deployment) -> WorkerSpec:
         gpu_layers=dep.gpu_layers,
         parallel=dep.parallel,
         replicas=dep.replicas,
+        device=dep.device,
     )
+
+
+def _resident_bytes(replicas: list[Any]) -> int:
+    """Memory the running replicas hold now: freed when they are replaced, so it counts as available."""
+    total = 0
+    for r in replicas:
+        if r.pid is not None:
+            with contextlib.suppress(psutil.Error):
+                total += psutil.Process(r.pid).memory_info().rss
+    return total
+
+
+def _for_viewer(model: ModelPublic, viewer: Caller | None) -> ModelPublic:
+    if viewer is not None and not viewer.principal.user.is_superuser:
+        return model.model_copy(update={"path": ""})
+    return model
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _not_fit_message(fit: FitCheck) -> str:
+    short = [d for d in fit.devices if not d["fits"]]
+    parts = [f"{d['device']} needs {_gib(d['needed'])} but has {_gib(d['free'])} free" for d in short]
+    msg = "This deployment does not fit: " + "; ".join(parts) + "."
+    if fit.suggestions:
+        options = [
+            f"context {s['context_size']} × {s['parallel']} sequences"
+            + (f", {s['gpu_layers']} GPU layers" if s.get("gpu_layers") else "")
+            for s in fit.suggestions
+        ]
+        msg += " Would fit: " + "; or ".join(options) + "."
+    return msg + " An administrator can force it."
 
 
 def require_admin(caller: Caller, what: str) -> None:
@@ -76,14 +117,18 @@ def require_admin(caller: Caller, what: str) -> None:
 
 
 class ModelRegistry:
-    def __init__(self, db: AsyncSession, settings: Settings, supervisor: Supervisor) -> None:
+    def __init__(
+        self, db: AsyncSession, settings: Settings, supervisor: Supervisor, prober: Prober | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.supervisor = supervisor
+        self.prober = prober  # None: no fit check (the CLI, which deploys nothing)
 
     # --- reading ---
 
-    async def list_models(self) -> ModelsPublic:
+    async def list_models(self, viewer: Caller | None = None) -> ModelsPublic:
+        """Every model. File paths on the server are shown to platform administrators only."""
         rows = (
             await self.db.execute(
                 select(Model, Deployment)
@@ -91,12 +136,12 @@ class ModelRegistry:
                 .order_by(Model.created_at)
             )
         ).all()
-        data = [self._public(m, d) for m, d in rows]
+        data = [_for_viewer(self._public(m, d), viewer) for m, d in rows]
         return ModelsPublic(data=data, count=len(data))
 
-    async def get(self, model_id: uuid.UUID) -> ModelPublic:
+    async def get(self, model_id: uuid.UUID, viewer: Caller | None = None) -> ModelPublic:
         model, dep = await self._get(model_id)
-        return self._public(model, dep)
+        return _for_viewer(self._public(model, dep), viewer)
 
     async def logs(self, model_id: uuid.UUID) -> list[str]:
         _, dep = await self._get(model_id)
@@ -118,16 +163,30 @@ class ModelRegistry:
         return await self._register(caller, file, info, digest, source="path", name=name)
 
     async def import_upload(
-        self, caller: Caller, filename: str, chunks: AsyncIterator[bytes], name: str | None
+        self,
+        caller: Caller,
+        filename: str,
+        chunks: AsyncIterator[bytes],
+        name: str | None,
+        *,
+        declared: int | None = None,
     ) -> ModelPublic:
-        """Stream an upload to disk (never whole in memory), hashing as it goes, then register it."""
+        """Stream an upload to disk (never whole in memory), hashing as it goes, then register it.
+
+        `declared`: the Content-Length, when sent, so an upload over the limit is refused before it is read.
+        """
         require_admin(caller, "import models")
+        limit = self.settings.max_model_upload_bytes
+        if declared is not None and declared > limit:
+            raise ModelTooLarge(
+                f"The upload is larger than the limit of {limit} bytes (HEZI_MAX_MODEL_UPLOAD_BYTES).",
+                details={"max_bytes": limit},
+            )
         uploads = self.settings.resolved_data_dir / "models" / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         part = uploads / f"{uuid.uuid4().hex}.part"
         h = hashlib.sha256()
         size = 0
-        limit = self.settings.max_model_upload_bytes
         try:
             with part.open("wb") as fh:
                 async for chunk in chunks:
@@ -192,11 +251,19 @@ class ModelRegistry:
     # --- deploying ---
 
     async def deploy(self, caller: Caller | None, model_id: uuid.UUID, spec: DeploymentSpec) -> ModelPublic:
-        """Create or change the model's deployment and start it; a change restarts its workers."""
+        """Create or change the model's deployment and start it; a change restarts its workers.
+
+        Refused when the memory estimate exceeds what is free, unless `spec.force`.
+        """
         if caller is not None:
             require_admin(caller, "deploy models")
         model, dep = await self._get(model_id)
         values = self._resolve(model, spec)
+        fit = await self._fit(model, dep, values)
+        if fit is not None:
+            values.update(threads=spec.threads or fit.placement["threads"])
+            if not fit.fits and not spec.force:
+                raise ModelDoesNotFit(_not_fit_message(fit), details=fit.model_dump())
         if dep is None:
             dep = Deployment(model_id=model.id, created_at=utcnow(), **values)
             self.db.add(dep)
@@ -208,17 +275,42 @@ class ModelRegistry:
         await self.db.flush()
         if caller is not None:
             audit.record(
-                self.db,
-                "model.deployed",
-                actor=caller.principal.user.username,
-                actor_user_id=caller.principal.user_id,
-                target=model.name,
-                ip=caller.ip,
-                details=values,
-            )
+                self.db, "model.deployed", actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
+                target=model.name, ip=caller.ip, details={**values, "forced": bool(fit and not fit.fits)},
+            )  # fmt: skip
         await self.db.commit()
         await self.supervisor.apply(worker_spec(model, dep))
         return self._public(model, dep)
+
+    async def fit(self, model_id: uuid.UUID, spec: DeploymentSpec) -> FitCheck:
+        """What a deployment with `spec` would need per device, against free memory, and where it would go."""
+        model, dep = await self._get(model_id)
+        values = self._resolve(model, spec)
+        fit = await self._fit(model, dep, values)
+        if fit is None:
+            raise ModelNotFound("Hardware information is not available here.")
+        return fit
+
+    async def _fit(self, model: Model, dep: Deployment | None, values: dict[str, Any]) -> FitCheck | None:
+        """Fill in the placement (device, GPU layers) the caller left out, and check the estimate."""
+        if self.prober is None:
+            return None
+        inv = await asyncio.to_thread(self.prober.inventory)
+        shape = ModelShape.from_meta(model.meta)
+        placement = place(shape, values["context_size"], values["parallel"], inv)
+        if values["gpu_layers"] is None:
+            values["gpu_layers"] = placement.gpu_layers
+        if values["device"] is None:
+            values["device"] = placement.device if values["gpu_layers"] else "cpu"
+        own = _resident_bytes(self.supervisor.replicas(dep.id)) if dep is not None else 0
+        request = FitRequest(values["context_size"], values["parallel"], values["gpu_layers"])
+        report = check(
+            shape, request, inv, device=values["device"], own_bytes=own, budget=self.settings.model_memory_budget_bytes
+        )
+        return FitCheck(
+            context_size=values["context_size"], parallel=values["parallel"], placement=placement.to_json(),
+            **report.to_json(),
+        )  # fmt: skip
 
     async def stop(self, caller: Caller, model_id: uuid.UUID) -> ModelPublic:
         require_admin(caller, "stop models")
@@ -294,7 +386,8 @@ class ModelRegistry:
         return {
             "context_size": context,
             "threads": spec.threads or default_threads(),
-            "gpu_layers": spec.gpu_layers,
+            "gpu_layers": spec.gpu_layers if self.prober is not None else (spec.gpu_layers or 0),
+            "device": spec.device if self.prober is not None else (spec.device or "cpu"),
             "parallel": spec.parallel,
             "replicas": spec.replicas,
         }
@@ -319,6 +412,7 @@ class ModelRegistry:
                 context_size=dep.context_size,
                 threads=dep.threads,
                 gpu_layers=dep.gpu_layers,
+                device=dep.device,
                 parallel=dep.parallel,
                 replicas=dep.replicas,
                 desired=dep.desired,

@@ -15,10 +15,14 @@ class DeploymentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     context_size: Annotated[int, Field(ge=128, le=1_048_576)] | None = None
-    threads: Annotated[int, Field(ge=1, le=512)] | None = None
-    gpu_layers: Annotated[int, Field(ge=-1, le=10_000)] = 0
     parallel: Annotated[int, Field(ge=1, le=64)] = 4
     replicas: Annotated[int, Field(ge=1, le=16)] = 1
+    # Placement: left out, hezi chooses (the GPU with the most free memory and as many layers as fit, else the
+    # CPU with one thread per core); given, they override its choice. gpu_layers -1 means all.
+    threads: Annotated[int, Field(ge=1, le=512)] | None = None
+    gpu_layers: Annotated[int, Field(ge=-1, le=10_000)] | None = None
+    device: Annotated[str, Field(pattern=r"^(cpu|cuda:\d{1,2})$")] | None = None
+    force: bool = Field(default=False, description="deploy even when the estimate says it will not fit")
 
 
 class DeploymentPublic(BaseModel):
@@ -26,6 +30,7 @@ class DeploymentPublic(BaseModel):
     context_size: int
     threads: int
     gpu_layers: int
+    device: str
     parallel: int
     replicas: int
     desired: str
@@ -65,3 +70,15 @@ class ModelImportPath(BaseModel):
 
 class ModelLogs(BaseModel):
     lines: list[str]
+
+
+class FitCheck(BaseModel):
+    """The estimate for a deployment against free memory, and where hezi would place it."""
+
+    context_size: int
+    parallel: int
+    placement: dict[str, Any]
+    fits: bool
+    total: int
+    devices: list[dict[str, Any]]
+    suggestions: list[dict[str, Any]]

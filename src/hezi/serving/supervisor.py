@@ -46,6 +46,7 @@ class WorkerSpec:
     gpu_layers: int
     parallel: int
     replicas: int
+    device: str = "cpu"
 
     def argv(self, socket_path: Path) -> list[str]:
         return [
@@ -53,7 +54,7 @@ class WorkerSpec:
             "--model", self.model_path, "--name", self.model_name, "--socket", str(socket_path),
             "--ctx", str(self.context_size), "--parallel", str(self.parallel),
             "--threads", str(self.threads), "--gpu-layers", str(self.gpu_layers),
-            "--kind", self.kind,
+            "--kind", self.kind, "--main-gpu", self.device.split(":")[1] if ":" in self.device else "0",
         ]  # fmt: skip
 
 
@@ -124,6 +125,15 @@ class Supervisor:
             if state in states:
                 return state
         return "stopped"
+
+    def instances(self) -> list[tuple[str, int, int]]:
+        """(model, replica index, pid) of every live worker, for the hardware sampler."""
+        return [
+            (r.spec.model_name, r.index, r.pid)
+            for reps in self._replicas.values()
+            for r in reps
+            if r.pid is not None and r.process is not None and r.process.returncode is None
+        ]
 
     def logs(self, deployment_id: uuid.UUID, limit: int = 200) -> list[str]:
         out: list[str] = []

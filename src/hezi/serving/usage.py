@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -56,11 +57,16 @@ class Usage:
 class UsageMeter:
     """Writes usage rows off the request path, so a stream's end never waits on the database."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], observe: Callable[[Usage], None] | None = None
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.observe = observe  # e.g. the Prometheus metrics
         self._pending: set[asyncio.Task[None]] = set()
 
     def record(self, usage: Usage) -> None:
+        if self.observe is not None:
+            self.observe(usage)
         task = asyncio.create_task(self._write(usage))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)

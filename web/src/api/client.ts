@@ -11,6 +11,12 @@ export type ApiKeyPublic = Schemas["ApiKeyPublic"];
 export type ApiKeyCreated = Schemas["ApiKeyCreated"];
 export type AuditEntryPublic = Schemas["AuditEntryPublic"];
 export type Role = WorkspaceRef["role"];
+export type ModelPublic = Schemas["ModelPublic"];
+export type DeploymentPublic = Schemas["DeploymentPublic"];
+export type DeploymentSpec = Schemas["DeploymentSpec"];
+
+/** The header the server's CSRF guard wants on every cookie-authenticated write. */
+export const CSRF_HEADER = { "X-Requested-With": "hezi" } as const;
 
 /** The one error shape every hezi endpoint answers with (docs/console-api-contract.md). */
 export interface ErrorBody {
@@ -46,13 +52,18 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler): void {
   onUnauthorized = handler;
 }
 
+/** For requests made without `api` (uploads, streams): a 401 means the session is gone. */
+export function reportUnauthorized(): void {
+  onUnauthorized();
+}
+
 // A wrong password is a 401 too: the login form shows that error itself.
 const NO_REDIRECT_ON_401 = ["/api/auth/login"];
 
 const heziMiddleware: Middleware = {
   onRequest({ request }) {
     // The server refuses cookie-authenticated writes without this header (CSRF guard).
-    request.headers.set("X-Requested-With", "hezi");
+    for (const [name, value] of Object.entries(CSRF_HEADER)) request.headers.set(name, value);
     return request;
   },
   onResponse({ request, response }) {
@@ -73,13 +84,16 @@ interface FetchResult<T> {
   response: Response;
 }
 
+/** The `Retry-After` seconds of a response, when it has a plain number there. */
+export function retryAfterOf(header: string | null): number | null {
+  return header !== null && /^\d+$/.test(header) ? Number(header) : null;
+}
+
 /** Returns the body of a successful call, or throws an ApiError carrying the server's message. */
 export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
   const { data, error, response } = await call;
   if (!response.ok) {
-    const header = response.headers.get("Retry-After");
-    const retryAfter = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-    throw new ApiError(response.status, error, retryAfter);
+    throw new ApiError(response.status, error, retryAfterOf(response.headers.get("Retry-After")));
   }
   return data as T;
 }

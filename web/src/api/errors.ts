@@ -11,6 +11,7 @@ export function errorMessage(err: unknown, t: TFunction): string {
   if (err instanceof ApiError) {
     // Generic failures read better in the user's language; specific ones keep the server's words.
     if (err.code === "invalid_credentials") return t("errors.invalidCredentials");
+    if (err.code === "stream_interrupted") return t("errors.streamInterrupted");
     if (err.code === "too_many_attempts") {
       return err.retryAfter !== null
         ? t("errors.tooManyAttemptsRetry", { seconds: err.retryAfter })

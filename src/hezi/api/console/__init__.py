@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from hezi.api.console import api_keys, audit, auth, members, models, providers, usage, users, workspaces
+from hezi.api.console import api_keys, audit, auth, hardware, members, models, providers, usage, users, workspaces
 
 router = APIRouter(prefix="/api")
-for module in (auth, users, workspaces, members, api_keys, audit, models, providers, usage):
+for module in (auth, users, workspaces, members, api_keys, audit, hardware, models, providers, usage):
     router.include_router(module.router)

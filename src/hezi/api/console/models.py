@@ -9,26 +9,26 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from hezi.api.deps import CallerDep, SessionDep, SettingsDep
 from hezi.serving.registry import ModelRegistry
-from hezi.serving.schemas import DeploymentSpec, ModelImportPath, ModelLogs, ModelPublic, ModelsPublic
+from hezi.serving.schemas import DeploymentSpec, FitCheck, ModelImportPath, ModelLogs, ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 
 def get_registry(request: Request, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
-    return ModelRegistry(db, settings, request.app.state.supervisor)
+    return ModelRegistry(db, settings, request.app.state.supervisor, request.app.state.prober)
 
 
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 
 
 @router.get("")
-async def list_models(_: CallerDep, registry: RegistryDep) -> ModelsPublic:
-    return await registry.list_models()
+async def list_models(caller: CallerDep, registry: RegistryDep) -> ModelsPublic:
+    return await registry.list_models(caller)
 
 
 @router.get("/{model_id}")
-async def get_model(model_id: uuid.UUID, _: CallerDep, registry: RegistryDep) -> ModelPublic:
-    return await registry.get(model_id)
+async def get_model(model_id: uuid.UUID, caller: CallerDep, registry: RegistryDep) -> ModelPublic:
+    return await registry.get(model_id, caller)
 
 
 @router.post("/import-path", status_code=status.HTTP_201_CREATED)
@@ -51,12 +51,30 @@ async def upload(
     name: Annotated[str | None, Query(max_length=128)] = None,
 ) -> ModelPublic:
     """The raw GGUF bytes as the body (streamed to disk as they arrive)."""
-    return await registry.import_upload(caller, filename, request.stream(), name)
+    declared = request.headers.get("content-length")
+    return await registry.import_upload(
+        caller, filename, request.stream(), name, declared=int(declared) if declared and declared.isdigit() else None
+    )
 
 
 @router.put("/{model_id}/deployment")
 async def deploy(model_id: uuid.UUID, body: DeploymentSpec, caller: CallerDep, registry: RegistryDep) -> ModelPublic:
     return await registry.deploy(caller, model_id, body)
+
+
+@router.get("/{model_id}/fit")
+async def fit(
+    model_id: uuid.UUID,
+    _: CallerDep,
+    registry: RegistryDep,
+    context_size: Annotated[int | None, Query(ge=128, le=1_048_576)] = None,
+    parallel: Annotated[int, Query(ge=1, le=64)] = 4,
+    gpu_layers: Annotated[int | None, Query(ge=-1, le=10_000)] = None,
+    device: Annotated[str | None, Query(pattern=r"^(cpu|cuda:\d{1,2})$")] = None,
+) -> FitCheck:
+    """Would this deployment fit? Memory needed per device against what is free, and hezi's placement."""
+    spec = DeploymentSpec(context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device)
+    return await registry.fit(model_id, spec)
 
 
 @router.post("/{model_id}/stop")

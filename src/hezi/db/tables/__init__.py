@@ -1,12 +1,14 @@
 """Every table, imported here so Base.metadata is complete for Alembic."""
 
 from hezi.db.tables.accounts import ApiKey, AuditEntry, LoginFailure, Membership, Session, User, Workspace
+from hezi.db.tables.hardware import HardwareSample
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Deployment",
+    "HardwareSample",
     "LoginFailure",
     "Membership",
     "Model",

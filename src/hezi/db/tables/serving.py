@@ -53,6 +53,7 @@ class Deployment(Timestamped, Base):
     context_size: Mapped[int] = mapped_column(Integer, nullable=False)
     threads: Mapped[int] = mapped_column(Integer, nullable=False)
     gpu_layers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    device: Mapped[str] = mapped_column(String(16), nullable=False, default="cpu")  # cpu | cuda:N
     parallel: Mapped[int] = mapped_column(Integer, nullable=False)
     replicas: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     desired: Mapped[str] = mapped_column(String(16), nullable=False, default="running")  # running | stopped

@@ -101,6 +101,7 @@ class LlamaEngine:
         n_gpu_layers: int = 0,
         n_batch: int = 512,
         extra_buffers: bool = False,
+        main_gpu: int = 0,
     ) -> None:
         C.llama_backend_init()
         mparams = C.llama_model_default_params()
@@ -108,6 +109,10 @@ class LlamaEngine:
         # ggml's extra CPU buffer types (AMX repacking) crash multi-token batches on some Xeon VMs; see
         # docs/decisions/0006-llamacpp-worker.md.
         mparams.use_extra_bufts = extra_buffers
+        if n_gpu_layers:
+            # One GPU per replica, the one placement chose; splitting a model across GPUs is not done yet.
+            mparams.split_mode = C.LLAMA_SPLIT_MODE_NONE
+            mparams.main_gpu = main_gpu
         self.model = C.llama_model_load_from_file(model_path.encode(), mparams)
         if not self.model:
             raise EngineError("model_load_failed", f"llama.cpp could not load {model_path}")

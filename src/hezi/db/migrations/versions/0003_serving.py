@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("context_size", sa.Integer(), nullable=False),
         sa.Column("threads", sa.Integer(), nullable=False),
         sa.Column("gpu_layers", sa.Integer(), nullable=False),
+        sa.Column("device", sa.String(length=16), nullable=False),
         sa.Column("parallel", sa.Integer(), nullable=False),
         sa.Column("replicas", sa.Integer(), nullable=False),
         sa.Column("desired", sa.String(length=16), nullable=False),

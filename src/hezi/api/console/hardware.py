@@ -1,0 +1,28 @@
+"""The box's hardware: inventory, the latest sample and history, for the Dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from hezi.api.deps import CallerDep, SessionDep
+from hezi.hardware.sampler import HardwareSampler, history
+
+router = APIRouter(prefix="/hardware", tags=["hardware"])
+
+
+@router.get("")
+async def hardware(request: Request, _: CallerDep) -> dict[str, Any]:
+    """What the box has, and its load a few seconds ago."""
+    sampler: HardwareSampler = request.app.state.sampler
+    latest = sampler.latest or sampler.sample()
+    return {"inventory": latest.inventory.to_json(), "latest": latest.to_json()}
+
+
+@router.get("/history")
+async def hardware_history(
+    _: CallerDep, db: SessionDep, minutes: Annotated[int, Query(ge=1, le=1440)] = 60
+) -> dict[str, Any]:
+    """Samples of the last `minutes` (up to 24 hours), averaged into at most 240 points."""
+    return {"minutes": minutes, "points": await history(db, minutes=minutes)}

@@ -1,0 +1,153 @@
+"""Will it fit? Memory a llama.cpp deployment needs on each device, from the GGUF's own numbers.
+
+The formula (docs/hardware.md explains each term):
+
+    weights  = bytes of the layers placed on the device (+ token embeddings on the CPU, + output head on the
+               GPU when every layer is offloaded)
+    KV cache = layers on the device × context × parallel sequences × (K + V width) × 2 bytes (f16 cache)
+               where K width = heads_kv × key_length, V width = heads_kv × value_length (grouped-query
+               attention makes heads_kv smaller than heads)
+    compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + sequences × vocab × 4;
+               GPU: the whole reserved graph, n_ubatch × (vocab + 12 × n_embd) × 4 bytes
+    overhead = CPU: the worker process itself (Python, llama.cpp), 64 MiB; GPU: the CUDA context, 320 MiB
+
+Encoder-only embedding models keep no KV cache. The estimate is checked against measured worker memory in
+tests/hardware/test_fit_accuracy.py and printed by `make bench`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MiB = 1 << 20
+CPU_OVERHEAD = 64 * MiB
+GPU_OVERHEAD = 320 * MiB
+KV_BYTES = 2  # f16
+N_UBATCH = 512
+SAFETY = 0.10  # a placement leaves this share of a device's free memory unused
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The numbers of a GGUF that memory depends on."""
+
+    kind: str
+    layer_bytes: tuple[int, ...]
+    other_bytes: int
+    token_embd_bytes: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+    key_length: int
+    value_length: int
+    vocab_size: int
+
+    @property
+    def n_layer(self) -> int:
+        return len(self.layer_bytes)
+
+    @property
+    def kv_width(self) -> int:
+        """K + V elements per token per layer."""
+        head_dim = self.n_embd // max(1, self.n_head)
+        return self.n_head_kv * ((self.key_length or head_dim) + (self.value_length or head_dim))
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> ModelShape:
+        return cls(
+            kind=str(meta.get("kind", "chat")),
+            layer_bytes=tuple(int(b) for b in meta.get("layer_bytes") or ()),
+            other_bytes=int(meta.get("other_bytes") or 0),
+            token_embd_bytes=int(meta.get("token_embd_bytes") or meta.get("other_bytes") or 0),
+            n_embd=int(meta.get("embedding_length") or 0),
+            n_head=int(meta.get("head_count") or 1),
+            n_head_kv=int(meta.get("head_count_kv") or meta.get("head_count") or 1),
+            key_length=int(meta.get("key_length") or 0),
+            value_length=int(meta.get("value_length") or 0),
+            vocab_size=int(meta.get("vocab_size") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    context_size: int
+    parallel: int
+    gpu_layers: int = 0  # -1: all
+
+
+@dataclass
+class DeviceNeed:
+    device: str  # "cpu" or "cuda:N"
+    weights: int
+    kv_cache: int
+    compute: int
+    overhead: int
+    free: int | None = None
+    total: int | None = None
+
+    @property
+    def needed(self) -> int:
+        return self.weights + self.kv_cache + self.compute + self.overhead
+
+    @property
+    def fits(self) -> bool:
+        return self.free is None or self.needed <= self.free
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "needed": self.needed, "fits": self.fits}
+
+
+@dataclass
+class FitReport:
+    devices: list[DeviceNeed]
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool:
+        return all(d.fits for d in self.devices)
+
+    @property
+    def total(self) -> int:
+        return sum(d.needed for d in self.devices)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fits": self.fits, "total": self.total, "devices": [d.to_json() for d in self.devices],
+                "suggestions": self.suggestions}  # fmt: skip
+
+
+def offloaded_layers(shape: ModelShape, gpu_layers: int) -> int:
+    """How many repeating layers go to the GPU (llama.cpp offloads the last ones first)."""
+    if gpu_layers < 0:
+        return shape.n_layer
+    return min(gpu_layers, shape.n_layer)
+
+
+def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list[DeviceNeed]:
+    """Bytes per device. `gpu` names the device that offloaded layers go to (None: CPU only)."""
+    on_gpu = offloaded_layers(shape, req.gpu_layers) if gpu else 0
+    all_offloaded = gpu is not None and (req.gpu_layers < 0 or req.gpu_layers > shape.n_layer)
+    on_cpu = shape.n_layer - on_gpu
+    cpu_layers = sum(shape.layer_bytes[:on_cpu])
+    gpu_layers = sum(shape.layer_bytes[on_cpu:])
+    head = max(0, shape.other_bytes - shape.token_embd_bytes)  # output norm and projection
+    tokens = req.context_size * req.parallel
+    kv_per_layer = 0 if shape.kind == "embedding" else tokens * shape.kv_width * KV_BYTES
+    n_ubatch = min(N_UBATCH, req.context_size) if shape.kind == "chat" else req.context_size
+    cpu = DeviceNeed(
+        device="cpu",
+        weights=cpu_layers + shape.token_embd_bytes + (0 if all_offloaded else head),
+        kv_cache=kv_per_layer * on_cpu,
+        compute=n_ubatch * shape.n_embd * 48 + req.parallel * shape.vocab_size * 4,
+        overhead=CPU_OVERHEAD,
+    )
+    if not gpu or on_gpu == 0:
+        return [cpu]
+    dev = DeviceNeed(
+        device=gpu,
+        weights=gpu_layers + (head if all_offloaded else 0),
+        kv_cache=kv_per_layer * on_gpu,
+        compute=n_ubatch * (shape.vocab_size + 12 * shape.n_embd) * 4,
+        overhead=GPU_OVERHEAD,
+    )
+    return [cpu, dev]

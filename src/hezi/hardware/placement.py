@@ -1,0 +1,109 @@
+"""Where a deployment runs: which GPU and how many layers to offload, or the CPU with how many threads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hezi.hardware.fit import SAFETY, DeviceNeed, FitReport, FitRequest, ModelShape, estimate
+from hezi.hardware.inventory import Inventory
+
+CONTEXT_STEPS = (131072, 65536, 32768, 16384, 8192, 4096, 2048, 1024, 512)
+
+
+@dataclass
+class Placement:
+    device: str  # "cpu" or "cuda:N"
+    gpu_layers: int
+    threads: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _with_free(
+    needs: list[DeviceNeed], inv: Inventory, *, own_bytes: int = 0, budget: int | None = None
+) -> list[DeviceNeed]:
+    """Attach each device's free memory. `own_bytes`: what the deployment being replaced holds now;
+    `budget`: the most system memory deployments may count on."""
+    for need in needs:
+        if need.device == "cpu":
+            free = inv.memory.available + own_bytes
+            need.free, need.total = (free if budget is None else min(free, budget)), inv.memory.total
+        else:
+            gpu = inv.gpus[int(need.device.split(":")[1])]
+            need.free, need.total = gpu.memory_free, gpu.memory_total
+    return needs
+
+
+def cpu_threads(inv: Inventory) -> int:
+    """llama.cpp runs best with one thread per physical core it may use."""
+    return max(1, min(inv.cpu.cores, inv.cpu.usable_threads))
+
+
+def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory) -> Placement:
+    """The best placement: every layer on the GPU with the most free memory if it fits with a margin, else as
+    many layers as fit there, else the CPU."""
+    threads = cpu_threads(inv)
+    if not inv.gpus or shape.kind == "embedding":
+        why = "no GPU on this machine" if not inv.gpus else "embedding models are small; they run on the CPU"
+        return Placement("cpu", 0, threads, why)
+    gpu = max(inv.gpus, key=lambda g: g.memory_free)
+    device = f"cuda:{gpu.index}"
+    budget = gpu.memory_free * (1 - SAFETY)
+    for layers in range(shape.n_layer + 1, 0, -1):  # n_layer + 1: the output head too
+        needs = estimate(shape, FitRequest(context_size, parallel, layers), device)
+        if needs[-1].needed <= budget:
+            full = layers > shape.n_layer
+            why = f"all layers fit on {gpu.name}" if full else f"{layers} of {shape.n_layer} layers fit on {gpu.name}"
+            return Placement(device, -1 if full else layers, threads, why)
+    return Placement("cpu", 0, threads, f"not even one layer fits in {gpu.name}'s free memory")
+
+
+def check(
+    shape: ModelShape,
+    req: FitRequest,
+    inv: Inventory,
+    *,
+    device: str | None = None,
+    own_bytes: int = 0,
+    budget: int | None = None,
+) -> FitReport:
+    """The estimate per device against its free memory, with what would fit instead when it does not.
+
+    `own_bytes`: memory the deployment being replaced holds now; `budget`: the most system memory
+    deployments may count on (HEZI_MODEL_MEMORY_BUDGET_BYTES).
+    """
+    gpu = device if device and device != "cpu" and req.gpu_layers != 0 else None
+    if gpu is None and req.gpu_layers != 0 and inv.gpus:
+        gpu = f"cuda:{max(inv.gpus, key=lambda g: g.memory_free).index}"
+    if gpu is not None and int(gpu.split(":")[1]) >= len(inv.gpus):
+        gpu = None  # no such GPU: everything stays on the CPU
+
+    def measure(r: FitRequest, device: str | None) -> list[DeviceNeed]:
+        return _with_free(estimate(shape, r, device), inv, own_bytes=own_bytes, budget=budget)
+
+    def fits(r: FitRequest, device: str | None) -> bool:
+        return all(d.fits for d in measure(r, device))
+
+    report = FitReport(measure(req, gpu))
+    if report.fits:
+        return report
+    for ctx in CONTEXT_STEPS:
+        if ctx < req.context_size and fits(FitRequest(ctx, req.parallel, req.gpu_layers), gpu):
+            report.suggestions.append({"context_size": ctx, "parallel": req.parallel, "gpu_layers": req.gpu_layers})
+            break
+    for par in range(req.parallel - 1, 0, -1):
+        if fits(FitRequest(req.context_size, par, req.gpu_layers), gpu):
+            report.suggestions.append({"context_size": req.context_size, "parallel": par, "gpu_layers": req.gpu_layers})
+            break
+    if gpu is not None:
+        start = shape.n_layer if req.gpu_layers < 0 else req.gpu_layers
+        for layers in range(start - 1, -1, -1):
+            if fits(FitRequest(req.context_size, req.parallel, layers), gpu if layers else None):
+                report.suggestions.append(
+                    {"context_size": req.context_size, "parallel": req.parallel, "gpu_layers": layers}
+                )
+                break
+    return report

@@ -1,0 +1,42 @@
+"""What the browser tests share: Debian's Chromium, screenshots, signing in, switching language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def shot(page: Page, name: str) -> None:
+    """Saves what a person would see, once menus and modals have finished moving."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+
+
+def switch_language(page: Page, lang: str) -> None:
+    page.get_by_test_id("lang-switch").click()
+    page.get_by_test_id(f"lang-option-{lang}").click()
+    expect(page.get_by_test_id(f"lang-option-{lang}")).to_be_hidden()
+
+
+def sign_in(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("user-menu")).to_be_visible()

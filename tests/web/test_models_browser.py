@@ -1,0 +1,219 @@
+"""The Models page in a real browser: the bundled model, deploy settings, logs, imports, and the playground."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveServer
+from tests.web.browser import shot, sign_in, switch_language
+
+MODEL = "smollm2-135m-instruct"
+# Long enough that the reply is still streaming when we look at it.
+LONG_PROMPT = "Write a long story about a dragon who learns to cook, with many chapters."
+
+
+def bundled_model(server: LiveServer, name: str = MODEL) -> dict[str, Any]:
+    api = server.admin()
+    try:
+        models = api.get("/api/models").json()["data"]
+    finally:
+        api.close()
+    return next(m for m in models if m["name"] == name)
+
+
+def last_reply_streaming_with_text(page: Page, chars: int) -> None:
+    """Waits until the newest reply is still streaming and has at least `chars` characters."""
+    page.wait_for_function(
+        """(chars) => {
+          const replies = document.querySelectorAll('[data-testid="playground-reply"]');
+          const last = replies[replies.length - 1];
+          return last && last.dataset.status === "streaming" && last.innerText.trim().length >= chars;
+        }""",
+        arg=chars,
+        timeout=120_000,
+    )
+
+
+def stream_then_stop(page: Page, lang: str) -> None:
+    page.get_by_test_id("playground-input").fill(LONG_PROMPT)
+    page.get_by_test_id("playground-send").click()
+    last_reply_streaming_with_text(page, 80)
+    expect(page.get_by_test_id("playground-stop")).to_be_visible()
+    shot(page, f"playground-{lang}")
+    # Stop aborts the request: the partial reply stays, marked as stopped, and we can send again.
+    page.get_by_test_id("playground-stop").click()
+    reply = page.get_by_test_id("playground-reply").last
+    expect(reply).to_have_attribute("data-status", "stopped")
+    assert reply.inner_text().strip()
+    expect(page.get_by_test_id("playground-stopped").last).to_be_visible()
+    expect(page.get_by_test_id("playground-send")).to_be_visible()
+
+
+def test_models_page_and_playground(model_server: LiveServer, page: Page) -> None:
+    model = bundled_model(model_server)
+    sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
+    page.get_by_test_id("nav-models").click()
+    expect(page).to_have_url(re.compile(r"/models$"))
+
+    # The bundled chat model is listed, running, with what its file says about it.
+    row = page.get_by_test_id(f"model-row-{MODEL}")
+    expect(row.get_by_test_id("model-status")).to_have_attribute("data-state", "ready")
+    expect(row.get_by_test_id("model-status")).to_contain_text("运行中")
+    expect(row).to_contain_text("135M")
+    expect(row).to_contain_text("对话")
+    shot(page, "models-zh-CN")
+
+    for lang in ("zh-CN", "en"):
+        if lang == "en":
+            switch_language(page, "en")
+            expect(row.get_by_test_id("model-status")).to_contain_text("Running")
+            shot(page, "models-en")
+
+        # Deploy: the form starts from how the model runs now; cancelling changes nothing.
+        row.get_by_test_id(f"model-deploy-{MODEL}").click()
+        form = page.get_by_test_id("deploy-form")
+        expect(page.get_by_test_id("deploy-context")).to_have_value(str(model["deployment"]["context_size"]))
+        expect(page.get_by_test_id("deploy-parallel")).to_have_value(str(model["deployment"]["parallel"]))
+        shot(page, f"deploy-{lang}")
+        page.keyboard.press("Escape")
+        expect(form).to_have_count(0)
+
+        # Logs: the worker's own lines, in a drawer.
+        row.get_by_test_id(f"model-logs-{MODEL}").click()
+        expect(page.get_by_test_id("logs-lines")).to_contain_text("[0]")
+        shot(page, f"logs-{lang}")
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("logs-lines")).to_have_count(0)
+
+    # Import by path: a file that is not a GGUF is refused, and the server's own words are shown.
+    api = model_server.admin()
+    refused = api.post("/api/models/import-path", json={"path": "/etc/hostname"})
+    api.close()
+    assert refused.status_code == 400, refused.text
+    page.get_by_test_id("model-import").click()
+    shot(page, "import-en")
+    page.get_by_test_id("import-tab-path").click()
+    page.get_by_test_id("import-path-input").fill("/etc/hostname")
+    page.get_by_test_id("import-submit").click()
+    expect(page.get_by_test_id("import-error")).to_have_text(refused.json()["error"]["message"])
+    shot(page, "import-error-en")
+
+    # Upload: a file that does not start like a GGUF is caught before gigabytes are sent…
+    modal = page.get_by_test_id("import-modal")
+    page.get_by_test_id("import-tab-upload").click()
+    modal.locator("input[type=file]").set_input_files(
+        files=[{"name": "notes.gguf", "mimeType": "application/octet-stream", "buffer": b"not a model"}]
+    )
+    expect(page.get_by_test_id("import-file-error")).to_contain_text("notes.gguf")
+    # …and a real one is streamed to the server, which answers that it already has this file.
+    modal.locator("input[type=file]").set_input_files(model["path"])
+    expect(page.get_by_test_id("import-file-name")).to_have_text(re.compile(r"\.gguf$"))
+    page.get_by_test_id("import-submit").click()
+    expect(page.get_by_test_id("import-error")).to_contain_text(MODEL, timeout=60_000)
+    page.get_by_test_id("import-cancel").click()
+    expect(modal).to_be_hidden()
+
+    # The playground, opened from the model's row, in Chinese first.
+    switch_language(page, "zh-CN")
+    row.get_by_test_id(f"model-try-{MODEL}").click()
+    expect(page).to_have_url(re.compile(rf"/models/playground\?model={MODEL}$"))
+    expect(page.get_by_test_id("playground-model")).to_contain_text(MODEL)
+    page.get_by_test_id("playground-input").fill("Hello")
+    page.get_by_test_id("playground-send").click()
+    expect(page.get_by_test_id("playground-message-user").first).to_have_text("Hello")
+    reply = page.get_by_test_id("playground-reply").first
+    expect(reply).to_have_attribute("data-status", "done", timeout=120_000)
+    assert reply.inner_text().strip(), "the assistant's reply is empty"
+    expect(page.get_by_test_id("playground-stats")).to_contain_text("tokens")
+    stream_then_stop(page, "zh-CN")
+
+    switch_language(page, "en")
+    page.get_by_test_id("playground-clear").click()
+    expect(page.get_by_test_id("playground-reply")).to_have_count(0)
+    stream_then_stop(page, "en")
+
+    # A refusal (OpenAI's error shape) is shown in the server's words.
+    api = model_server.admin()
+    refused = api.post(
+        "/v1/chat/completions", json={"model": "no-such-model", "messages": [{"role": "user", "content": "Hi"}]}
+    )
+    api.close()
+    assert refused.status_code == 404, refused.text
+    page.goto(f"{model_server.url}/models/playground?model=no-such-model")
+    page.get_by_test_id("playground-input").fill("Hi")
+    page.get_by_test_id("playground-input").press("Enter")
+    expect(page.get_by_test_id("playground-error")).to_have_text(refused.json()["error"]["message"])
+
+
+def test_regular_users_see_models_but_cannot_change_them(model_server: LiveServer, page: Page) -> None:
+    admin = model_server.admin()
+    user = admin.create_user()
+    admin.close()
+    sign_in(page, model_server.url, user["username"], "password-123")
+    page.goto(f"{model_server.url}/models")
+    row = page.get_by_test_id(f"model-row-{MODEL}")
+    expect(row.get_by_test_id("model-status")).to_have_attribute("data-state", "ready")
+    expect(row.get_by_test_id(f"model-logs-{MODEL}")).to_be_visible()
+    expect(row.get_by_test_id(f"model-try-{MODEL}")).to_be_enabled()
+    expect(page.get_by_test_id("model-import")).to_have_count(0)
+    expect(row.get_by_test_id(f"model-deploy-{MODEL}")).to_have_count(0)
+    expect(row.get_by_test_id(f"model-more-{MODEL}")).to_have_count(0)
+
+
+def test_upload_deploy_stop_and_delete_a_model(
+    make_server: Callable[..., LiveServer], model_server: LiveServer, page: Page, tmp_path: Path
+) -> None:
+    # A server of its own, with no models; the file is the bundled embedding model plus a few bytes,
+    # so that its checksum is new.
+    server = make_server()
+    file = tmp_path / "MiniLM-variant.gguf"
+    shutil.copyfile(bundled_model(model_server, "all-minilm-l6-v2")["path"], file)
+    with file.open("ab") as fh:
+        fh.write(bytes(64))
+
+    sign_in(page, server.url, server.admin_username, server.admin_password)
+    switch_language(page, "en")
+    page.goto(f"{server.url}/models")
+    expect(page.get_by_test_id("model-table")).to_contain_text("No models yet")
+
+    page.get_by_test_id("model-import").click()
+    page.get_by_test_id("import-modal").locator("input[type=file]").set_input_files(str(file))
+    page.get_by_test_id("import-upload-name").fill("minilm-uploaded")
+    page.get_by_test_id("import-submit").click()
+
+    # Imported: the deploy form opens for it, with the server's defaults.
+    form = page.get_by_test_id("deploy-form")
+    expect(form).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("import-modal")).to_be_hidden()
+    expect(page.get_by_test_id("deploy-context")).to_have_value("512")
+    page.get_by_test_id("deploy-parallel").fill("2")
+    page.get_by_test_id("deploy-form-submit").click()
+    expect(form).to_have_count(0)
+
+    # The list follows the deployment until it is ready.
+    row = page.get_by_test_id("model-row-minilm-uploaded")
+    expect(row).to_contain_text("Embedding")
+    expect(row.get_by_test_id("model-status")).to_have_attribute("data-state", "ready", timeout=120_000)
+    row.locator(".ant-table-row-expand-icon").click()
+    details = page.get_by_test_id("model-details-minilm-uploaded")
+    expect(details).to_contain_text("parallel 2")
+    expect(details.get_by_test_id("model-instances")).to_contain_text("Running")
+
+    # Stop, then delete, each after a confirmation.
+    row.get_by_test_id("model-more-minilm-uploaded").click()
+    page.get_by_test_id("model-stop-minilm-uploaded").click()
+    page.get_by_test_id("model-stop-confirm").click()
+    expect(row.get_by_test_id("model-status")).to_have_attribute("data-state", "stopped")
+    row.get_by_test_id("model-more-minilm-uploaded").click()
+    page.get_by_test_id("model-delete-minilm-uploaded").click()
+    page.get_by_test_id("model-delete-confirm").click()
+    expect(row).to_have_count(0)
+    api = server.admin()
+    assert api.get("/api/models").json()["count"] == 0
+    api.close()

@@ -1,0 +1,155 @@
+"""The hardware API, sample history, /metrics, and a deploy that will not fit being refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import openai
+import psycopg
+import pytest
+
+from hezi.hardware.sampler import thin
+from hezi.serving.bundled import SMOLLM2_NAME
+from tests.conftest import LiveServer
+from tests.helpers import Api, assert_error
+
+
+def test_inventory_and_latest_sample(live_server: LiveServer, admin: Api) -> None:
+    hw = admin.get("/api/hardware").json()
+    inv = hw["inventory"]
+    assert inv["cpu"]["model"] and inv["cpu"]["usable_threads"] >= 1
+    assert inv["memory"]["total"] > inv["memory"]["available"] > 0
+    assert inv["disk"]["free"] > 0 and inv["disk"]["path"] == str(live_server.settings.resolved_data_dir)
+    assert isinstance(inv["gpus"], list) and isinstance(inv["npus"], list)  # empty here: absent, not an error
+    assert 0 <= hw["latest"]["cpu_percent"] <= 100
+    assert_error(httpx.get(f"{live_server.url}/api/hardware"), 401)
+
+
+@pytest.fixture(scope="module")
+def sampled(make_server: Callable[..., LiveServer]) -> LiveServer:
+    return make_server(hardware_sample_seconds=0.2, deploy_bundled=True, metrics_token="scrape-secret")
+
+
+def test_samples_are_stored_with_model_instances_and_thinned(sampled: LiveServer) -> None:
+    api = sampled.admin()
+    deadline = time.monotonic() + 60
+    points: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        points = api.get("/api/hardware/history", params={"minutes": 5}).json()["points"]
+        if points and any(p["instances"] for p in points):
+            break
+        time.sleep(0.3)
+    assert points and all(0 <= p["cpu_percent"] <= 100 and p["memory_total"] > 0 for p in points)
+    instance = next(i for p in points for i in p["instances"] if i["model"] == SMOLLM2_NAME)
+    assert instance["memory"] > 50 * 2**20 and instance["pid"] > 0
+    assert_error(api.get("/api/hardware/history", params={"minutes": 0}), 422)
+
+    with psycopg.connect(sampled.database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO hardware_samples (at, cpu_percent, memory_used, memory_total, disk_used, disk_total, gpus,"
+            " instances) SELECT now() - interval '3 hours' + g * interval '5 seconds', 1, 1, 2, 1, 2, '[]', '[]'"
+            " FROM generate_series(0, 23) g"  # two minutes of samples, 3 hours ago
+        )
+        conn.execute(
+            "INSERT INTO hardware_samples (at, cpu_percent, memory_used, memory_total, disk_used, disk_total, gpus,"
+            " instances) VALUES (now() - interval '25 hours', 1, 1, 2, 1, 2, '[]', '[]')"
+        )
+
+    async def run_thin() -> int:
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
+        from hezi.db.session import make_engine
+
+        engine = make_engine(sampled.database_url)
+        async with async_sessionmaker(engine)() as db:
+            removed = await thin(db)
+        await engine.dispose()
+        return removed
+
+    import asyncio
+
+    assert asyncio.run(run_thin()) >= 22  # 24 samples in two minutes become two; the 25-hour-old one goes
+    with psycopg.connect(sampled.database_url) as conn:
+        old = conn.execute("SELECT count(*) FROM hardware_samples WHERE at < now() - interval '1 hour'").fetchone()
+    assert old is not None and old[0] <= 3
+
+
+def test_metrics_in_prometheus_format(sampled: LiveServer) -> None:
+    api = sampled.admin()
+    key = api.create_key(api.default_workspace())["key"]
+    client = openai.OpenAI(base_url=f"{sampled.url}/v1", api_key=key, max_retries=0)
+    deadline = time.monotonic() + 60
+    while SMOLLM2_NAME not in [m.id for m in client.models.list().data] or not any(
+        m["deployment"]["status"] == "ready" for m in api.get("/api/models").json()["data"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    for stream in (False, True):
+        r = client.chat.completions.create(
+            model=SMOLLM2_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, stream=stream
+        )
+        if stream:
+            list(r)  # type: ignore[arg-type]
+    time.sleep(0.3)
+
+    assert httpx.get(f"{sampled.url}/metrics").status_code == 401  # a token is set: loopback is not enough
+    bad = httpx.get(f"{sampled.url}/metrics", headers={"Authorization": "Bearer wrong"})
+    assert bad.status_code == 401
+    text = httpx.get(f"{sampled.url}/metrics", headers={"Authorization": "Bearer scrape-secret"}).text
+    for family in (
+        "hezi_cpu_utilization_percent",
+        "hezi_memory_used_bytes",
+        "hezi_disk_free_bytes",
+        f'hezi_requests_total{{endpoint="chat",model="{SMOLLM2_NAME}",status="ok"}} 2.0',
+        f'hezi_tokens_total{{direction="completion",model="{SMOLLM2_NAME}"}}',
+        "hezi_time_to_first_token_seconds_bucket",
+        "hezi_request_duration_seconds_bucket",
+        f'hezi_queue_depth{{model="{SMOLLM2_NAME}"}} 0.0',
+        f'hezi_worker_restarts_total{{model="{SMOLLM2_NAME}"}} 0.0',
+        f'hezi_model_ready_replicas{{model="{SMOLLM2_NAME}"}} 1.0',
+        f'hezi_model_instance_memory_bytes{{instance="0",model="{SMOLLM2_NAME}"}}',
+    ):
+        assert family in text, family
+    assert all(line.startswith(("#", "hezi_")) for line in text.splitlines() if line), "every family is hezi_…"
+
+
+def test_metrics_without_a_token_answer_loopback(live_server: LiveServer) -> None:
+    r = httpx.get(f"{live_server.url}/metrics")
+    assert r.status_code == 200 and "hezi_cpu_utilization_percent" in r.text
+
+
+def test_a_deploy_that_will_not_fit_is_refused_with_numbers_unless_forced(model_server: LiveServer) -> None:
+    admin = model_server.admin()
+    chat = next(m for m in admin.get("/api/models").json()["data"] if m["name"] == SMOLLM2_NAME)
+    settings = model_server.app.state.settings
+    saved = settings.model_memory_budget_bytes
+    settings.model_memory_budget_bytes = 800 * 2**20  # as if the box had 800 MiB to spare
+    try:
+        fit = admin.get(f"/api/models/{chat['id']}/fit", params={"context_size": 8192, "parallel": 8}).json()
+        assert not fit["fits"] and fit["suggestions"]
+        cpu = fit["devices"][0]
+        assert cpu["device"] == "cpu" and cpu["needed"] > cpu["free"] == 800 * 2**20
+        assert cpu["kv_cache"] == 30 * 8192 * 8 * 384 * 2
+
+        r = admin.put(f"/api/models/{chat['id']}/deployment", json={"context_size": 8192, "parallel": 8})
+        err = assert_error(r, 409, "model_does_not_fit")
+        assert "needs 1.57 GiB but has 800 MiB free" in err["message"] and "Would fit" in err["message"]
+        assert err["details"]["suggestions"] == fit["suggestions"]
+        after = admin.get(f"/api/models/{chat['id']}").json()["deployment"]
+        assert (after["context_size"], after["parallel"]) == (2048, 8), "a refused deploy changes nothing"
+
+        suggestion = fit["suggestions"][0]
+        ok = admin.get(f"/api/models/{chat['id']}/fit", params={k: v for k, v in suggestion.items() if v is not None})
+        assert ok.json()["fits"]
+
+        forced = admin.put(f"/api/models/{chat['id']}/deployment",
+                           json={"context_size": 4096, "parallel": 8, "force": True})  # fmt: skip
+        assert forced.status_code == 200 and forced.json()["deployment"]["context_size"] == 4096
+        entry = next(e for e in admin.get("/api/audit-log").json()["data"] if e["action"] == "model.deployed")
+        assert entry["details"]["forced"] is True
+    finally:
+        settings.model_memory_budget_bytes = saved
+        admin.put(f"/api/models/{chat['id']}/deployment", json={"context_size": 2048, "parallel": 8})

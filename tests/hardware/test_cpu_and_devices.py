@@ -12,11 +12,11 @@ from hezi.hardware.nvidia import Nvml
 
 ARM_CPUINFO = """processor	: 0
 BogoMIPS	: 50.00
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp sve i8mm
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 asimdhp asimddp sve i8mm
 CPU implementer	: 0x41
 
 processor	: 1
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp sve i8mm
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 asimdhp asimddp sve i8mm
 """
 
 NPU_SMI = """+------------------------------------------------------------------------------------------------+

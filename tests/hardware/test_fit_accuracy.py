@@ -46,8 +46,9 @@ def test_estimate_is_within_25_percent_of_measured(
         assert admin.put(f"/api/models/{model['id']}/deployment", json=spec).status_code == 200
         pid = wait_ready(admin, model["id"])["deployment"]["instances"][0]["pid"]
         key = admin.create_key(admin.default_workspace())["key"]
-        r = httpx.post(f"{model_server.url}/v1/completions", headers={"Authorization": f"Bearer {key}"},
-                       json={"model": model["name"], "prompt": "hello " * 100, "max_tokens": 8}, timeout=60)  # fmt: skip
+        body = {"model": model["name"], "prompt": "hello " * 100, "max_tokens": 8}
+        r = httpx.post(f"{model_server.url}/v1/completions", headers={"Authorization": f"Bearer {key}"}, json=body,
+                       timeout=60)  # fmt: skip
         assert r.status_code == 200
         measured = psutil.Process(pid).memory_info().rss
         error = estimated / measured - 1

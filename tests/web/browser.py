@@ -20,12 +20,12 @@ WEB_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
-def shot(page: Page, name: str) -> None:
-    """Saves what a person would see, once menus and modals have finished moving."""
+def shot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """Saves what a person would see, once menus and modals have finished moving (`full_page`: scrolled too)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.mouse.move(0, 0)
     page.wait_for_timeout(400)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled", full_page=full_page)
 
 
 def switch_language(page: Page, lang: str) -> None:

@@ -217,3 +217,77 @@ def test_upload_deploy_stop_and_delete_a_model(
     api = server.admin()
     assert api.get("/api/models").json()["count"] == 0
     api.close()
+
+
+def test_deploy_dialog_checks_the_fit(model_server: LiveServer, page: Page) -> None:
+    model = bundled_model(model_server)
+    dep = model["deployment"]
+    api = model_server.admin()
+    fit_url = f"/api/models/{model['id']}/fit"
+    settings = model_server.app.state.settings
+    saved_budget = settings.model_memory_budget_bytes
+    try:
+        now = api.get(fit_url, params={"context_size": dep["context_size"], "parallel": dep["parallel"]}).json()
+        assert now["fits"], now
+        huge = {"context_size": 8192, "parallel": 64}
+        big = api.get(fit_url, params=huge).json()
+        if big["fits"]:
+            # This machine has room even for 8192 × 64 sequences (about 11 GiB of KV cache): let deployments
+            # count on only half of that, so the dialog has something that does not fit to show.
+            settings.model_memory_budget_bytes = big["total"] // 2
+            big = api.get(fit_url, params=huge).json()
+        assert not big["fits"] and big["suggestions"], big
+        refused = api.put(f"/api/models/{model['id']}/deployment", json={**huge, "replicas": dep["replicas"]})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "model_does_not_fit"
+
+        sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
+        page.goto(f"{model_server.url}/models")
+        row = page.get_by_test_id(f"model-row-{MODEL}")
+        for lang, fits, does_not_fit in (("zh-CN", "可以运行", "内存不足"), ("en", "Fits", "Does not fit")):
+            if lang == "en":
+                switch_language(page, "en")
+            row.get_by_test_id(f"model-deploy-{MODEL}").click()
+            panel = page.get_by_test_id("fit-panel")
+
+            # How the model runs now fits, on the device hezi chose, with the parts of the estimate.
+            expect(panel).to_have_attribute("data-fits", "true")
+            expect(page.get_by_test_id("fit-verdict")).to_have_text(fits)
+            for need in now["devices"]:
+                expect(panel.get_by_test_id(f"fit-device-{need['device']}")).to_have_attribute("data-fits", "true")
+            expect(page.get_by_test_id("fit-reason")).not_to_be_empty()
+            expect(page.get_by_test_id("fit-suggestions")).to_have_count(0)
+            shot(page, f"deploy-fit-{lang}")
+
+            # A huge context × parallel does not, and the panel says what would.
+            page.get_by_test_id("deploy-context").fill(str(huge["context_size"]))
+            page.get_by_test_id("deploy-parallel").fill(str(huge["parallel"]))
+            expect(panel).to_have_attribute("data-fits", "false")
+            expect(page.get_by_test_id("fit-verdict")).to_have_text(does_not_fit)
+            expect(page.get_by_test_id("fit-suggestion")).to_have_count(len(big["suggestions"]))
+            shot(page, f"deploy-does-not-fit-{lang}")
+
+            if lang == "en":
+                # Deploying anyway is refused with the server's reason, and forcing it is offered, never assumed.
+                page.get_by_test_id("deploy-form-submit").click()
+                expect(page.get_by_test_id("deploy-error")).to_have_text(refused.json()["error"]["message"])
+                expect(page.get_by_test_id("deploy-force")).to_be_visible()
+                shot(page, "deploy-refused-en")
+
+                # A suggestion fills the form, and then it fits (and the refusal no longer applies).
+                first = big["suggestions"][0]
+                page.get_by_test_id("fit-suggestion").first.click()
+                expect(page.get_by_test_id("deploy-context")).to_have_value(str(first["context_size"]))
+                expect(page.get_by_test_id("deploy-parallel")).to_have_value(str(first["parallel"]))
+                expect(panel).to_have_attribute("data-fits", "true")
+                expect(page.get_by_test_id("deploy-does-not-fit")).to_have_count(0)
+
+            page.keyboard.press("Escape")
+            expect(page.get_by_test_id("deploy-form")).to_have_count(0)
+    finally:
+        settings.model_memory_budget_bytes = saved_budget
+        api.close()
+
+    # Nothing was deployed: the model runs as before.
+    assert bundled_model(model_server)["deployment"]["context_size"] == dep["context_size"]
+    assert bundled_model(model_server)["deployment"]["parallel"] == dep["parallel"]

@@ -9,7 +9,8 @@ The formula (docs/hardware.md explains each term):
                attention makes heads_kv smaller than heads)
     compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + sequences × vocab × 4;
                GPU: the whole reserved graph, n_ubatch × (vocab + 12 × n_embd) × 4 bytes
-    overhead = CPU: the worker process itself (Python, llama.cpp), 64 MiB; GPU: the CUDA context, 320 MiB
+    overhead = CPU: the worker process itself (Python, llama.cpp), 64 MiB; GPU: the CUDA context and
+               libraries, 560 MiB (measured on an H200 with CUDA 13; see docs/hardware.md)
 
 Encoder-only embedding models keep no KV cache. The estimate is checked against measured worker memory in
 tests/hardware/test_fit_accuracy.py and printed by `make bench`.
@@ -22,7 +23,7 @@ from typing import Any
 
 MiB = 1 << 20
 CPU_OVERHEAD = 64 * MiB
-GPU_OVERHEAD = 320 * MiB
+GPU_OVERHEAD = 560 * MiB
 KV_BYTES = 2  # f16
 N_UBATCH = 512
 SAFETY = 0.10  # a placement leaves this share of a device's free memory unused
@@ -36,6 +37,7 @@ class ModelShape:
     layer_bytes: tuple[int, ...]
     other_bytes: int
     token_embd_bytes: int
+    head_bytes: int
     n_embd: int
     n_head: int
     n_head_kv: int
@@ -60,6 +62,7 @@ class ModelShape:
             layer_bytes=tuple(int(b) for b in meta.get("layer_bytes") or ()),
             other_bytes=int(meta.get("other_bytes") or 0),
             token_embd_bytes=int(meta.get("token_embd_bytes") or meta.get("other_bytes") or 0),
+            head_bytes=int(meta.get("head_bytes") or 0),
             n_embd=int(meta.get("embedding_length") or 0),
             n_head=int(meta.get("head_count") or 1),
             n_head_kv=int(meta.get("head_count_kv") or meta.get("head_count") or 1),
@@ -130,13 +133,15 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
     on_cpu = shape.n_layer - on_gpu
     cpu_layers = sum(shape.layer_bytes[:on_cpu])
     gpu_layers = sum(shape.layer_bytes[on_cpu:])
-    head = max(0, shape.other_bytes - shape.token_embd_bytes)  # output norm and projection
+    head = shape.head_bytes  # output norm and projection (a copy of the embeddings when they are tied)
     tokens = req.context_size * req.parallel
     kv_per_layer = 0 if shape.kind == "embedding" else tokens * shape.kv_width * KV_BYTES
     n_ubatch = min(N_UBATCH, req.context_size) if shape.kind == "chat" else req.context_size
     cpu = DeviceNeed(
         device="cpu",
-        weights=cpu_layers + shape.token_embd_bytes + (0 if all_offloaded else head),
+        weights=cpu_layers
+        + shape.token_embd_bytes
+        + (0 if all_offloaded else shape.other_bytes - shape.token_embd_bytes),
         kv_cache=kv_per_layer * on_cpu,
         compute=n_ubatch * shape.n_embd * 48 + req.parallel * shape.vocab_size * 4,
         overhead=CPU_OVERHEAD,

@@ -43,6 +43,9 @@ class GgufInfo:
     layer_bytes: list[int] = field(default_factory=list)
     other_bytes: int = 0
     token_embd_bytes: int = 0  # the token embeddings stay in CPU memory even when every layer is offloaded
+    # The output head that goes to the GPU with the last layer: output.weight, or a copy of the token
+    # embeddings when the model ties them (no output.weight), plus the output norm.
+    head_bytes: int = 0
     vocab_size: int = 0
     key_length: int = 0  # per-head K width when the file states it (else embedding_length / head_count)
     value_length: int = 0
@@ -100,6 +103,8 @@ def read_gguf(path: Path) -> GgufInfo:
             other += int(tensor.n_bytes)
             if tensor.name == "token_embd.weight":
                 token_embd = int(tensor.n_bytes)
+    names = {t.name: int(t.n_bytes) for t in reader.tensors if not _LAYER.match(t.name)}
+    head = sum(b for n, b in names.items() if n.startswith("output")) + (0 if "output.weight" in names else token_embd)
     tokens = reader.fields.get("tokenizer.ggml.tokens")
     vocab = arch_int("vocab_size") or (len(tokens.data) if tokens is not None else 0)
     file_type = _field(reader, "general.file_type")
@@ -131,6 +136,7 @@ def read_gguf(path: Path) -> GgufInfo:
         layer_bytes=[layers[i] for i in sorted(layers)],
         other_bytes=other,
         token_embd_bytes=token_embd,
+        head_bytes=head,
         vocab_size=vocab,
         key_length=arch_int("attention.key_length"),
         value_length=arch_int("attention.value_length"),

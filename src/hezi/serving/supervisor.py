@@ -54,7 +54,7 @@ class WorkerSpec:
             "--model", self.model_path, "--name", self.model_name, "--socket", str(socket_path),
             "--ctx", str(self.context_size), "--parallel", str(self.parallel),
             "--threads", str(self.threads), "--gpu-layers", str(self.gpu_layers),
-            "--kind", self.kind, "--main-gpu", self.device.split(":")[1] if ":" in self.device else "0",
+            "--kind", self.kind,
         ]  # fmt: skip
 
 
@@ -195,7 +195,7 @@ class Supervisor:
         rep.last_error = None
         with contextlib.suppress(FileNotFoundError):
             rep.socket_path.unlink()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **_gpu_env(rep.spec)}
         rep.process = await asyncio.create_subprocess_exec(
             *rep.spec.argv(rep.socket_path),
             stdout=asyncio.subprocess.PIPE,
@@ -275,6 +275,14 @@ class Supervisor:
         rep.status = "stopped"
         with contextlib.suppress(FileNotFoundError):
             rep.socket_path.unlink()
+
+
+def _gpu_env(spec: WorkerSpec) -> dict[str, str]:
+    """Show a worker only the GPU placement gave it (NVML's numbering), or none for a CPU deployment — a CUDA
+    build otherwise takes ~0.6 GiB of every visible GPU for its context even with no layers offloaded."""
+    if spec.gpu_layers == 0 or not spec.device.startswith("cuda:"):
+        return {"CUDA_VISIBLE_DEVICES": ""}
+    return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": spec.device.split(":")[1]}
 
 
 async def _terminate(proc: asyncio.subprocess.Process, grace: float = 10.0) -> None:

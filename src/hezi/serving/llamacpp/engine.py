@@ -101,7 +101,6 @@ class LlamaEngine:
         n_gpu_layers: int = 0,
         n_batch: int = 512,
         extra_buffers: bool = False,
-        main_gpu: int = 0,
     ) -> None:
         C.llama_backend_init()
         mparams = C.llama_model_default_params()
@@ -110,9 +109,8 @@ class LlamaEngine:
         # docs/decisions/0006-llamacpp-worker.md.
         mparams.use_extra_bufts = extra_buffers
         if n_gpu_layers:
-            # One GPU per replica, the one placement chose; splitting a model across GPUs is not done yet.
+            # One GPU per replica: the supervisor shows the worker only the GPU placement chose.
             mparams.split_mode = C.LLAMA_SPLIT_MODE_NONE
-            mparams.main_gpu = main_gpu
         self.model = C.llama_model_load_from_file(model_path.encode(), mparams)
         if not self.model:
             raise EngineError("model_load_failed", f"llama.cpp could not load {model_path}")

@@ -184,7 +184,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--kind", choices=["chat", "embedding"], default="chat")
-    parser.add_argument("--main-gpu", type=int, default=0, help="the GPU that offloaded layers go to")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # llama.cpp's debug lines (one per layer and graph) would bury what the console's log view is for.
@@ -210,7 +209,6 @@ def main(argv: list[str] | None = None) -> None:
             n_threads=args.threads,
             n_gpu_layers=args.gpu_layers,
             n_batch=args.batch,
-            main_gpu=args.main_gpu,
         )
         engine.start()
         app = build_app(engine, model_name=args.name)

@@ -64,7 +64,9 @@ class Nvml:
         out = []
         for i in range(nv.nvmlDeviceGetCount()):
             h = nv.nvmlDeviceGetHandleByIndex(i)
-            mem = nv.nvmlDeviceGetMemoryInfo(h)
+            # v2 reports driver-reserved memory apart from "used", as nvidia-smi does (an idle H200 shows 0, not
+            # ~600 MiB); older drivers only have v1. Free is the same either way.
+            mem = _try(nv.nvmlDeviceGetMemoryInfo, h, nv.nvmlMemory_v2) or nv.nvmlDeviceGetMemoryInfo(h)
             util = _try(nv.nvmlDeviceGetUtilizationRates, h)
             temp = _try(nv.nvmlDeviceGetTemperature, h, nv.NVML_TEMPERATURE_GPU)
             power = _try(nv.nvmlDeviceGetPowerUsage, h)

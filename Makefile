@@ -52,8 +52,9 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
-bench: install
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+bench: install ## ratios against baselines measured in the same run (bench/gpu_check.py needs a GPU: run it by hand)
+	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/fit_accuracy.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist web/openapi.json

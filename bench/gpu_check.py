@@ -31,6 +31,16 @@ CTX, PARALLEL, TOKENS = 2048, 4, 128
 
 
 def run_engine(model: str, gpu_layers: int, ready: Any, stop: Any) -> None:
+    import os
+    import uuid
+
+    from hezi.serving.supervisor import WorkerSpec, _gpu_env
+
+    # As the supervisor starts a worker: a CPU deployment sees no GPU, a GPU one only its own.
+    device = "cuda:0" if gpu_layers else "cpu"
+    os.environ.update(
+        _gpu_env(WorkerSpec(uuid.uuid4(), "check", model, "chat", CTX, 8, gpu_layers, PARALLEL, 1, device))
+    )
     from hezi.serving.llamacpp.engine import Job, LlamaEngine, SamplingParams
 
     engine = LlamaEngine(model, n_ctx_per_seq=CTX, n_parallel=PARALLEL, n_threads=8, n_gpu_layers=gpu_layers)

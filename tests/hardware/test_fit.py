@@ -90,3 +90,11 @@ def test_a_budget_caps_what_deployments_may_use() -> None:
 def test_embedding_models_keep_no_kv_cache() -> None:
     emb = replace(SMOL, kind="embedding")
     assert estimate(emb, FitRequest(512, 4))[0].kv_cache == 0
+
+
+def test_every_replica_is_counted() -> None:
+    one = estimate(SMOL, FitRequest(2048, 8))[0]
+    two = estimate(SMOL, FitRequest(2048, 8, replicas=2))[0]
+    assert two.needed == 2 * one.needed
+    assert check(SMOL, FitRequest(2048, 8), box(), budget=int(one.needed * 1.5)).fits
+    assert not check(SMOL, FitRequest(2048, 8, replicas=2), box(), budget=int(one.needed * 1.5)).fits

@@ -26,6 +26,9 @@ def test_inventory_and_latest_sample(live_server: LiveServer, admin: Api) -> Non
     assert isinstance(inv["gpus"], list) and isinstance(inv["npus"], list)  # empty here: absent, not an error
     assert 0 <= hw["latest"]["cpu_percent"] <= 100
     assert_error(httpx.get(f"{live_server.url}/api/hardware"), 401)
+    user = admin.create_user()
+    member = live_server.api().login(user["username"], user["password"])
+    assert member.get("/api/hardware").json()["inventory"]["disk"]["path"] == ""  # server paths: admins only
 
 
 @pytest.fixture(scope="module")

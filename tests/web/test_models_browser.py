@@ -282,6 +282,15 @@ def test_deploy_dialog_checks_the_fit(model_server: LiveServer, page: Page) -> N
                 expect(panel).to_have_attribute("data-fits", "true")
                 expect(page.get_by_test_id("deploy-does-not-fit")).to_have_count(0)
 
+                # GPU layers set by hand override hezi's placement; clearing them hands it back.
+                override = -1 if now["placement"]["gpu_layers"] != -1 else 0
+                page.get_by_test_id("deploy-gpu-layers").fill(str(override))
+                expect(page.get_by_test_id("fit-placement")).to_have_attribute("data-overridden", "true")
+                page.get_by_test_id("fit-automatic").click()
+                expect(page.get_by_test_id("deploy-gpu-layers")).to_have_value("")
+                expect(page.get_by_test_id("fit-placement")).to_have_attribute("data-overridden", "false")
+                expect(page.get_by_test_id("fit-placement")).to_contain_text("Automatic")
+
             page.keyboard.press("Escape")
             expect(page.get_by_test_id("deploy-form")).to_have_count(0)
     finally:

@@ -77,6 +77,7 @@ class FitRequest:
     context_size: int
     parallel: int
     gpu_layers: int = 0  # -1: all
+    replicas: int = 1  # each replica is a worker process of its own, on the same device(s)
 
 
 @dataclass
@@ -147,7 +148,7 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
         overhead=CPU_OVERHEAD,
     )
     if not gpu or on_gpu == 0:
-        return [cpu]
+        return [_times(cpu, req.replicas)]
     dev = DeviceNeed(
         device=gpu,
         weights=gpu_layers + (head if all_offloaded else 0),
@@ -155,4 +156,8 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
         compute=n_ubatch * (shape.vocab_size + 12 * shape.n_embd) * 4,
         overhead=GPU_OVERHEAD,
     )
-    return [cpu, dev]
+    return [_times(cpu, req.replicas), _times(dev, req.replicas)]
+
+
+def _times(need: DeviceNeed, n: int) -> DeviceNeed:
+    return DeviceNeed(need.device, need.weights * n, need.kv_cache * n, need.compute * n, need.overhead * n)

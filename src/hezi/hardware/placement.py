@@ -91,17 +91,17 @@ def check(
     if report.fits:
         return report
     for ctx in CONTEXT_STEPS:
-        if ctx < req.context_size and fits(FitRequest(ctx, req.parallel, req.gpu_layers), gpu):
+        if ctx < req.context_size and fits(FitRequest(ctx, req.parallel, req.gpu_layers, req.replicas), gpu):
             report.suggestions.append({"context_size": ctx, "parallel": req.parallel, "gpu_layers": req.gpu_layers})
             break
     for par in range(req.parallel - 1, 0, -1):
-        if fits(FitRequest(req.context_size, par, req.gpu_layers), gpu):
+        if fits(FitRequest(req.context_size, par, req.gpu_layers, req.replicas), gpu):
             report.suggestions.append({"context_size": req.context_size, "parallel": par, "gpu_layers": req.gpu_layers})
             break
     if gpu is not None:
         start = shape.n_layer if req.gpu_layers < 0 else req.gpu_layers
         for layers in range(start - 1, -1, -1):
-            if fits(FitRequest(req.context_size, req.parallel, layers), gpu if layers else None):
+            if fits(FitRequest(req.context_size, req.parallel, layers, req.replicas), gpu if layers else None):
                 report.suggestions.append(
                     {"context_size": req.context_size, "parallel": req.parallel, "gpu_layers": layers}
                 )

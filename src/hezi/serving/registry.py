@@ -303,7 +303,7 @@ class ModelRegistry:
         if values["device"] is None:
             values["device"] = placement.device if values["gpu_layers"] else "cpu"
         own = _resident_bytes(self.supervisor.replicas(dep.id)) if dep is not None else 0
-        request = FitRequest(values["context_size"], values["parallel"], values["gpu_layers"])
+        request = FitRequest(values["context_size"], values["parallel"], values["gpu_layers"], values["replicas"])
         report = check(
             shape, request, inv, device=values["device"], own_bytes=own, budget=self.settings.model_memory_budget_bytes
         )

@@ -1,5 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type ModelPublic } from "./client";
+import type { Hardware, HardwareHistory } from "./hardware";
 
 export const queryKeys = {
   me: ["me"] as const,
@@ -10,7 +11,13 @@ export const queryKeys = {
   audit: (ws: string | null) => ["audit", ws ?? "all"] as const,
   models: ["models"] as const,
   modelLogs: (id: string) => ["models", id, "logs"] as const,
+  modelFit: (id: string, params: object) => ["models", id, "fit", params] as const,
+  hardware: ["hardware"] as const,
+  hardwareHistory: (minutes: number) => ["hardware", "history", minutes] as const,
 };
+
+/** The server samples the hardware every 5 seconds; the dashboard follows at the same pace. */
+export const HARDWARE_REFRESH_MS = 5000;
 
 export function useMe() {
   return useQuery({
@@ -28,10 +35,32 @@ export function modelsPollInterval(models: ModelPublic[] | undefined): number | 
   return false;
 }
 
-export function useModels() {
+/** The model list; `every` ms re-reads it on a fixed beat (the dashboard), else only while deployments change. */
+export function useModels(every?: number) {
   return useQuery({
     queryKey: queryKeys.models,
     queryFn: () => unwrap(api.GET("/api/models")),
-    refetchInterval: (query) => modelsPollInterval(query.state.data?.data),
+    refetchInterval: (query) => every ?? modelsPollInterval(query.state.data?.data),
+  });
+}
+
+/** What the box has and its load now; `live` re-reads it every few seconds. */
+export function useHardware(live = true) {
+  return useQuery({
+    queryKey: queryKeys.hardware,
+    queryFn: async () => (await unwrap(api.GET("/api/hardware"))) as unknown as Hardware,
+    refetchInterval: live ? HARDWARE_REFRESH_MS : false,
+    staleTime: live ? 0 : 30_000,
+  });
+}
+
+/** The samples of the last `minutes`, for the charts; keeps the old window on screen while a new one loads. */
+export function useHardwareHistory(minutes: number) {
+  return useQuery({
+    queryKey: queryKeys.hardwareHistory(minutes),
+    queryFn: async () =>
+      (await unwrap(api.GET("/api/hardware/history", { params: { query: { minutes } } }))) as unknown as HardwareHistory,
+    refetchInterval: HARDWARE_REFRESH_MS,
+    placeholderData: keepPreviousData,
   });
 }

@@ -12,6 +12,7 @@ interface Props<T> {
   okText?: ReactNode;
   initialValues?: Partial<T>;
   testId?: string;
+  width?: number;
   children: ReactNode;
 }
 
@@ -26,6 +27,7 @@ export function FormModal<T extends object>({
   okText,
   initialValues,
   testId,
+  width,
   children,
 }: Props<T>) {
   const { t } = useTranslation();
@@ -36,6 +38,7 @@ export function FormModal<T extends object>({
       onOk={() => form.submit()}
       onCancel={onCancel}
       confirmLoading={loading}
+      width={width}
       okText={okText ?? t("common.save")}
       cancelText={t("common.cancel")}
       okButtonProps={testId ? { "data-testid": `${testId}-submit` } : undefined}

@@ -15,9 +15,9 @@ export function formatDateTime(iso: string | null | undefined): string {
   });
 }
 
-/** 1536 → "1.5 KB", 91_234_567 → "87.0 MB" (binary units, as file managers show them). */
+/** 1536 → "1.50 KiB", 91_234_567 → "87.0 MiB": binary units, named as the server's messages name them. */
 export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -44,6 +44,11 @@ export function formatParams(count: number): string {
     }
   }
   return String(count);
+}
+
+/** 42.345 → "42.3%"; null (a reading the device does not offer) → "—". */
+export function formatPercent(value: number | null | undefined, digits = 1): string {
+  return value === null || value === undefined || Number.isNaN(value) ? "—" : `${value.toFixed(digits)}%`;
 }
 
 export function formatNumber(n: number): string {

@@ -13,11 +13,14 @@ router = APIRouter(prefix="/hardware", tags=["hardware"])
 
 
 @router.get("")
-async def hardware(request: Request, _: CallerDep) -> dict[str, Any]:
-    """What the box has, and its load a few seconds ago."""
+async def hardware(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """What the box has, and its load a few seconds ago. Server paths are for platform administrators only."""
     sampler: HardwareSampler = request.app.state.sampler
     latest = sampler.latest or sampler.sample()
-    return {"inventory": latest.inventory.to_json(), "latest": latest.to_json()}
+    out = {"inventory": latest.inventory.to_json(), "latest": latest.to_json()}
+    if not caller.principal.user.is_superuser:
+        out["inventory"]["disk"]["path"] = out["latest"]["disk"]["path"] = ""
+    return out
 
 
 @router.get("/history")

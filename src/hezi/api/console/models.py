@@ -71,9 +71,12 @@ async def fit(
     parallel: Annotated[int, Query(ge=1, le=64)] = 4,
     gpu_layers: Annotated[int | None, Query(ge=-1, le=10_000)] = None,
     device: Annotated[str | None, Query(pattern=r"^(cpu|cuda:\d{1,2})$")] = None,
+    replicas: Annotated[int, Query(ge=1, le=16)] = 1,
 ) -> FitCheck:
-    """Would this deployment fit? Memory needed per device against what is free, and hezi's placement."""
-    spec = DeploymentSpec(context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device)
+    """Would this deployment fit? Memory needed per device (all replicas) against what is free, and placement."""
+    spec = DeploymentSpec(
+        context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device, replicas=replicas
+    )
     return await registry.fit(model_id, spec)
 
 

@@ -1,24 +1,31 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Col, Descriptions, Form, InputNumber, Row } from "antd";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, App, Button, Col, Descriptions, Form, InputNumber, Row } from "antd";
+import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { api, unwrap, type DeploymentSpec, type ModelPublic } from "../../api/client";
+import { api, ApiError, unwrap, type DeploymentSpec, type ModelPublic } from "../../api/client";
 import { errorMessage } from "../../api/errors";
-import { queryKeys } from "../../api/queries";
+import { asFitCheck, type FitSuggestion } from "../../api/hardware";
+import { queryKeys, useHardware } from "../../api/queries";
 import { FormModal } from "../../components/FormModal";
 import { formatBytes, formatNumber, formatParams } from "../../components/format";
+import { useDebounced } from "../../components/useDebounced";
+import { FitPanel } from "./FitPanel";
 import { stateOf } from "./modelStatus";
 
 interface DeployForm {
   context_size: number;
   parallel: number;
+  /** Empty: hezi chooses (one per physical core). */
   threads: number | null;
-  gpu_layers: number;
+  /** Empty: hezi places the model (every layer on the GPU with the most free memory, or the CPU). */
+  gpu_layers: number | null;
   replicas: number;
 }
 
 // The server's own defaults (serving/schemas.py DeploymentSpec, registry._resolve).
 const DEFAULT_PARALLEL = 4;
 const DEFAULT_CONTEXT_CAP = 4096;
+const FIT_DEBOUNCE_MS = 300;
 
 function initialValues(model: ModelPublic): DeployForm {
   const d = model.deployment;
@@ -29,9 +36,17 @@ function initialValues(model: ModelPublic): DeployForm {
     context_size: Math.min(model.context_length || 2048, DEFAULT_CONTEXT_CAP),
     parallel: DEFAULT_PARALLEL,
     threads: null,
-    gpu_layers: 0,
+    gpu_layers: null,
     replicas: 1,
   };
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+
+/** The GPU a deployment already runs on stays its GPU while its layers are set by hand. */
+function pinnedDevice(model: ModelPublic | null, gpuLayers: number | null): string | null {
+  const device = model?.deployment?.device ?? "";
+  return gpuLayers !== null && gpuLayers !== 0 && device.startsWith("cuda:") ? device : null;
 }
 
 /** Deploys a model, or changes how a deployed one runs (which restarts its workers). */
@@ -53,22 +68,80 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
     },
   });
 
+  // The fit estimate follows the form, once the user pauses typing.
+  const contextSize = Form.useWatch("context_size", form);
+  const parallel = Form.useWatch("parallel", form);
+  const gpuLayersField = Form.useWatch("gpu_layers", form);
+  const gpuLayers = typeof gpuLayersField === "number" ? gpuLayersField : null;
+  const maxContext = model?.context_length || 1_048_576;
+  const device = pinnedDevice(model, gpuLayers);
+  const fitParams =
+    model && isInt(contextSize, 128, maxContext) && isInt(parallel, 1, 64) && (gpuLayers === null || isInt(gpuLayers, -1, 10_000))
+      ? {
+          context_size: contextSize,
+          parallel,
+          ...(gpuLayers === null ? {} : { gpu_layers: gpuLayers }),
+          ...(device === null ? {} : { device }),
+        }
+      : null;
+  const settled = useDebounced(fitParams, FIT_DEBOUNCE_MS);
+  const modelId = model?.id ?? "";
+  const fit = useQuery({
+    queryKey: queryKeys.modelFit(modelId, settled ?? {}),
+    queryFn: async () =>
+      asFitCheck(await unwrap(api.GET("/api/models/{model_id}/fit", { params: { path: { model_id: modelId }, query: settled! } }))),
+    enabled: model !== null && settled !== null,
+    // Keep the last estimate on screen while the next one loads, but never another model's.
+    placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === modelId ? keepPreviousData(previous) : undefined),
+    retry: false,
+  });
+  const pending = fit.isFetching || JSON.stringify(fitParams) !== JSON.stringify(settled);
+  const hardware = useHardware(false);
+  const gpuNames = Object.fromEntries((hardware.data?.inventory.gpus ?? []).map((g) => [`cuda:${g.index}`, g.name]));
+
+  const submit = (values: DeployForm, force: boolean) => {
+    if (!model) return;
+    deploy.mutate({
+      id: model.id,
+      spec: {
+        context_size: values.context_size,
+        parallel: values.parallel,
+        replicas: values.replicas,
+        threads: values.threads ?? null,
+        gpu_layers: values.gpu_layers ?? null,
+        device: pinnedDevice(model, values.gpu_layers ?? null),
+        force,
+      },
+    });
+  };
+  const applySuggestion = (s: FitSuggestion) => {
+    const current = gpuLayers ?? fit.data?.placement.gpu_layers;
+    form.setFieldsValue({
+      context_size: s.context_size,
+      parallel: s.parallel,
+      // A suggestion about context or parallel keeps the placement as it is (automatic stays automatic).
+      ...(s.gpu_layers !== current ? { gpu_layers: s.gpu_layers } : {}),
+    });
+  };
+
+  // A refusal is about the settings that were sent: once they change, it no longer applies.
+  const doesNotFit = deploy.error instanceof ApiError && deploy.error.code === "model_does_not_fit";
+  const paramsKey = JSON.stringify(fitParams);
+  const { reset } = deploy;
+  useEffect(() => {
+    if (doesNotFit) reset();
+    // Only a change of the settings clears it, not the refusal arriving.
+  }, [paramsKey]);
+
   const redeploy = model !== null && model.deployment !== null;
   const running = model !== null && (stateOf(model) === "ready" || stateOf(model) === "starting");
-  const maxContext = model?.context_length || 1_048_576;
 
   return (
     <FormModal<DeployForm>
       open={model !== null}
       title={model ? t(redeploy ? "deploy.titleRedeploy" : "deploy.title", { name: model.name }) : ""}
       form={form}
-      onFinish={(values) => {
-        if (!model) return;
-        deploy.mutate({
-          id: model.id,
-          spec: { ...values, threads: values.threads ?? null, force: false },
-        });
-      }}
+      onFinish={(values) => submit(values, false)}
       onCancel={() => {
         deploy.reset();
         onClose();
@@ -77,6 +150,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
       okText={t(redeploy ? "models.redeploy" : "models.deploy")}
       initialValues={model ? initialValues(model) : undefined}
       testId="deploy-form"
+      width={680}
     >
       {model && (
         <Descriptions
@@ -90,8 +164,29 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
           ]}
         />
       )}
-      {deploy.isError && (
+      {deploy.isError && !doesNotFit && (
         <Alert type="error" showIcon title={errorMessage(deploy.error, t)} style={{ marginBottom: 16 }} data-testid="deploy-error" />
+      )}
+      {doesNotFit && (
+        <Alert
+          type="error"
+          showIcon
+          title={t("deploy.doesNotFit")}
+          description={<span data-testid="deploy-error">{errorMessage(deploy.error, t)}</span>}
+          action={
+            <Button
+              danger
+              size="small"
+              loading={deploy.isPending}
+              onClick={() => void form.validateFields().then((values) => submit(values, true), () => undefined)}
+              data-testid="deploy-force"
+            >
+              {t("deploy.force")}
+            </Button>
+          }
+          style={{ marginBottom: 16 }}
+          data-testid="deploy-does-not-fit"
+        />
       )}
       <Row gutter={16}>
         <Col span={12}>
@@ -114,26 +209,21 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
             <InputNumber min={1} max={64} style={{ width: "100%" }} data-testid="deploy-parallel" />
           </Form.Item>
         </Col>
-        <Col span={12}>
-          <Form.Item name="threads" label={t("deploy.threads")} extra={t("deploy.threadsHint")}>
+        <Col span={8}>
+          <Form.Item name="threads" label={t("deploy.threads")} tooltip={t("deploy.threadsHint")} style={{ marginBottom: 0 }}>
             <InputNumber min={1} max={512} placeholder={t("deploy.auto")} style={{ width: "100%" }} data-testid="deploy-threads" />
           </Form.Item>
         </Col>
-        <Col span={12}>
-          <Form.Item
-            name="gpu_layers"
-            label={t("deploy.gpuLayers")}
-            extra={t("deploy.gpuLayersHint")}
-            rules={[{ required: true, message: t("common.required") }]}
-          >
-            <InputNumber min={-1} max={10000} style={{ width: "100%" }} data-testid="deploy-gpu-layers" />
+        <Col span={8}>
+          <Form.Item name="gpu_layers" label={t("deploy.gpuLayers")} tooltip={t("deploy.gpuLayersHint")} style={{ marginBottom: 0 }}>
+            <InputNumber min={-1} max={10000} placeholder={t("deploy.auto")} style={{ width: "100%" }} data-testid="deploy-gpu-layers" />
           </Form.Item>
         </Col>
-        <Col span={12}>
+        <Col span={8}>
           <Form.Item
             name="replicas"
             label={t("deploy.replicas")}
-            extra={t("deploy.replicasHint")}
+            tooltip={t("deploy.replicasHint")}
             rules={[{ required: true, message: t("common.required") }]}
             style={{ marginBottom: 0 }}
           >
@@ -141,6 +231,19 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
           </Form.Item>
         </Col>
       </Row>
+      {model && (
+        <div style={{ marginTop: 16 }}>
+          <FitPanel
+            fit={fit.data}
+            pending={pending}
+            error={fit.error}
+            gpuLayers={gpuLayers}
+            gpuNames={gpuNames}
+            onSuggestion={applySuggestion}
+            onAutomatic={() => form.setFieldsValue({ gpu_layers: null })}
+          />
+        </div>
+      )}
       {running && (
         <Alert type="warning" showIcon title={t("deploy.restartWarning")} style={{ marginTop: 16 }} />
       )}

@@ -44,6 +44,12 @@ PROMPTS = [
     "The causes of the industrial revolution were",
 ]
 PASSWORD = "bench-admin-password"
+_runs = iter(range(1_000_000))
+
+
+def fresh(prompt: str) -> str:
+    """A prompt no cache has seen: every measurement reads its whole prompt, on both sides."""
+    return f"[{next(_runs)}] {prompt}"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -157,25 +163,26 @@ def main() -> None:
 
     proc, url, key = start_hezi(args.threads)
     try:
-        gateway_stream(url, key, PROMPTS[0], 16)  # warm-up
-        gw = [gateway_stream(url, key, PROMPTS[0], n) for _ in range(3)]
+        gateway_stream(url, key, fresh(PROMPTS[0]), 16)  # warm-up
+        gw = [gateway_stream(url, key, fresh(PROMPTS[0]), n) for _ in range(3)]
         gw_tps = statistics.median(t / s for t, s, _ in gw)
         gw_ttft = statistics.median(f for _, _, f in gw)
 
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             start = time.perf_counter()
-            eight = list(pool.map(lambda p: gateway_stream(url, key, p, n), PROMPTS))
+            eight = list(pool.map(lambda p: gateway_stream(url, key, fresh(p), n), PROMPTS))
             wall = time.perf_counter() - start
         agg_tps = sum(t for t, _, _ in eight) / wall
         p95_ttft = percentile([f for _, _, f in eight], 0.95)
 
-        one = {"model": SMOLLM2_NAME, "prompt": PROMPTS[1], "max_tokens": 1, "temperature": 0}
+        one = {"model": SMOLLM2_NAME, "max_tokens": 1, "temperature": 0}
         gw_lat = []
         with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}"}) as http:
-            http.post(f"{url}/v1/completions", json=one)
+            http.post(f"{url}/v1/completions", json={**one, "prompt": fresh(PROMPTS[1])})
             for _ in range(args.overhead_runs):
+                body = {**one, "prompt": fresh(PROMPTS[1])}
                 t0 = time.perf_counter()
-                http.post(f"{url}/v1/completions", json=one).raise_for_status()
+                http.post(f"{url}/v1/completions", json=body).raise_for_status()
                 gw_lat.append((time.perf_counter() - t0) * 1000)
     finally:
         proc.send_signal(signal.SIGINT)
@@ -183,13 +190,15 @@ def main() -> None:
 
     # The direct baseline runs after hezi stopped, so the two never share the CPU.
     llm = direct_llama(args.threads)
-    direct_stream(llm, PROMPTS[0], 16)
-    di = [direct_stream(llm, PROMPTS[0], n) for _ in range(3)]
+    direct_stream(llm, fresh(PROMPTS[0]), 16)
+    di = [direct_stream(llm, fresh(PROMPTS[0]), n) for _ in range(3)]
     di_tps = statistics.median(t / s for t, s, _ in di)
     di_lat = []
     for _ in range(args.overhead_runs):
+        prompt = fresh(PROMPTS[1])
+        llm.reset()
         t0 = time.perf_counter()
-        llm.create_completion(PROMPTS[1], max_tokens=1, temperature=0)
+        llm.create_completion(prompt, max_tokens=1, temperature=0)
         di_lat.append((time.perf_counter() - t0) * 1000)
 
     print(f"# serving benchmark — SmolLM2-135M Q4_1, {args.threads} threads, {n} tokens per stream")

@@ -62,7 +62,8 @@ class Gateway:
         return _prepend(first, stream)
 
     async def _stream(self, model_name: str, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any]]:
-        async with self._replica(model_name, "chat") as replica, replica.client(timeout=None) as client:
+        async with self._replica(model_name, "chat") as replica:
+            client = replica.shared
             try:
                 async with client.stream("POST", "/generate", json=body) as response:
                     if response.status_code != 200:
@@ -80,9 +81,9 @@ class Gateway:
                 ) from exc
 
     async def embed(self, model_name: str, inputs: list[str]) -> tuple[list[list[float]], int]:
-        async with self._replica(model_name, "embedding") as replica, replica.client(timeout=300) as client:
+        async with self._replica(model_name, "embedding") as replica:
             try:
-                r = await client.post("/embed", json={"input": inputs})
+                r = await replica.shared.post("/embed", json={"input": inputs}, timeout=300)
             except httpx.TransportError as exc:
                 raise WorkerFailed(f"The worker for {model_name!r} failed during this request.") from exc
             data = r.json()

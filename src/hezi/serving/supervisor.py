@@ -73,10 +73,26 @@ class Replica:
     lines: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
     process: asyncio.subprocess.Process | None = None
     task: asyncio.Task[None] | None = None
+    _shared: httpx.AsyncClient | None = None
 
     def client(self, timeout: float | None = None) -> httpx.AsyncClient:
+        """A fresh client (for health checks, which must not share a broken connection)."""
         transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path))
         return httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
+
+    @property
+    def shared(self) -> httpx.AsyncClient:
+        """One pooled client per replica for serving requests: keeps connections to the worker open."""
+        if self._shared is None:
+            transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path), limits=httpx.Limits(max_connections=None))
+            timeout = httpx.Timeout(None, connect=10.0)  # a stream may wait long in the queue, never to connect
+            self._shared = httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
+        return self._shared
+
+    async def drop_client(self) -> None:
+        if self._shared is not None:
+            await self._shared.aclose()
+            self._shared = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -213,6 +229,7 @@ class Supervisor:
             await self._watch(rep)
         finally:
             rep.started_at = None
+            await rep.drop_client()
             if rep.process.returncode is None:
                 await _terminate(rep.process)
             await asyncio.wait([reader], timeout=2)
@@ -273,6 +290,7 @@ class Supervisor:
         if rep.process is not None and rep.process.returncode is None:
             await _terminate(rep.process)
         rep.status = "stopped"
+        await rep.drop_client()
         with contextlib.suppress(FileNotFoundError):
             rep.socket_path.unlink()
 

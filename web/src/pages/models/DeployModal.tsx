@@ -72,6 +72,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
   const contextSize = Form.useWatch("context_size", form);
   const parallel = Form.useWatch("parallel", form);
   const gpuLayersField = Form.useWatch("gpu_layers", form);
+  const replicas = Form.useWatch("replicas", form);
   const gpuLayers = typeof gpuLayersField === "number" ? gpuLayersField : null;
   const maxContext = model?.context_length || 1_048_576;
   const device = pinnedDevice(model, gpuLayers);
@@ -80,6 +81,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
       ? {
           context_size: contextSize,
           parallel,
+          replicas: isInt(replicas, 1, 16) ? replicas : 1,
           ...(gpuLayers === null ? {} : { gpu_layers: gpuLayers }),
           ...(device === null ? {} : { device }),
         }

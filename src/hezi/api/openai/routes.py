@@ -21,7 +21,7 @@ from hezi.api.openai import wire
 from hezi.errors import Forbidden, InvalidInput
 from hezi.serving import remote
 from hezi.serving.gateway import Gateway
-from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest, SamplingFields
 from hezi.serving.providers import ProviderService, RemoteTarget
 from hezi.serving.usage import Usage, UsageMeter
 
@@ -132,6 +132,36 @@ async def _remote(
     return StreamingResponse(relay(), status_code=status if status < 500 else 502, media_type="text/event-stream")
 
 
+async def _local(
+    events: AsyncIterator[dict[str, Any]],
+    body: SamplingFields,
+    caller: GatewayCaller,
+    meter: UsageMeter,
+    *,
+    endpoint: str,
+    cid: str,
+    stream_fn: Callable[..., AsyncIterator[bytes]],
+    build: Callable[[wire.Outcome, str, int], dict[str, Any]],
+) -> Response:
+    """A local generation as server-sent events or one JSON answer; metered either way."""
+    outcome = wire.Outcome()
+    created = int(time.time())
+
+    def record(o: wire.Outcome) -> None:
+        meter.record(_usage(caller, body.model, endpoint, o))
+
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = stream_fn(events, outcome, cid=cid, created=created, model=body.model, include_usage=include_usage,
+                           on_end=record)  # fmt: skip
+        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    try:
+        await wire.collect(events, outcome)
+    finally:
+        record(outcome)
+    return JSONResponse(build(outcome, cid, created))
+
+
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
     body: ChatCompletionRequest,
@@ -153,26 +183,11 @@ async def chat_completions(
         payload["tool_choice"] = body.tool_choice or "auto"
     if body.response_format:
         payload["response_format"] = body.response_format
-    outcome = wire.Outcome()
     events = await gateway.generate(body.model, payload)
-    cid, created = wire.new_id("chatcmpl"), int(time.time())
-    if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        stream = wire.chat_stream(
-            events,
-            outcome,
-            cid=cid,
-            created=created,
-            model=body.model,
-            include_usage=include_usage,
-            on_end=lambda o: meter.record(_usage(caller, body.model, "chat", o)),
-        )
-        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    try:
-        await wire.collect(events, outcome)
-    finally:
-        meter.record(_usage(caller, body.model, "chat", outcome))
-    return JSONResponse(wire.chat_completion(outcome, cid=cid, created=created, model=body.model))
+    return await _local(
+        events, body, caller, meter, endpoint="chat", cid=wire.new_id("chatcmpl"), stream_fn=wire.chat_stream,
+        build=lambda o, cid, created: wire.chat_completion(o, cid=cid, created=created, model=body.model),
+    )  # fmt: skip
 
 
 @router.post("/completions", response_model=None)
@@ -187,27 +202,16 @@ async def completions(
     if target := await providers.resolve(caller.workspace_id, body.model):
         return await _remote(target, "/completions", request, body.stream,
                              lambda o: meter.record(_usage(caller, body.model, "completion", o)))  # fmt: skip
-    outcome = wire.Outcome()
     events = await gateway.generate(body.model, {"prompt": body.text, **body.sampling(DEFAULT_MAX_TOKENS)})
-    cid, created = wire.new_id("cmpl"), int(time.time())
-    if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        stream = wire.completion_stream(
-            events,
-            outcome,
-            cid=cid,
-            created=created,
-            model=body.model,
-            include_usage=include_usage,
-            on_end=lambda o: meter.record(_usage(caller, body.model, "completion", o)),
-        )
-        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-    try:
-        await wire.collect(events, outcome)
-    finally:
-        meter.record(_usage(caller, body.model, "completion", outcome))
     prefix = body.text if body.echo else ""
-    return JSONResponse(wire.text_completion(outcome, cid=cid, created=created, model=body.model, prefix=prefix))
+
+    def build(o: wire.Outcome, cid: str, created: int) -> dict[str, Any]:
+        return wire.text_completion(o, cid=cid, created=created, model=body.model, prefix=prefix)
+
+    return await _local(
+        events, body, caller, meter, endpoint="completion", cid=wire.new_id("cmpl"), stream_fn=wire.completion_stream,
+        build=build,
+    )  # fmt: skip
 
 
 @router.post("/embeddings", response_model=None)

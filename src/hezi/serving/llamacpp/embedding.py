@@ -7,7 +7,7 @@ import threading
 import llama_cpp as C
 import numpy as np
 
-from hezi.serving.llamacpp.engine import EngineError
+from hezi.serving.llamacpp.engine import EngineError, load_model
 
 
 class EmbeddingEngine:
@@ -21,15 +21,7 @@ class EmbeddingEngine:
         n_gpu_layers: int = 0,
         extra_buffers: bool = False,
     ) -> None:
-        C.llama_backend_init()
-        mparams = C.llama_model_default_params()
-        mparams.n_gpu_layers = n_gpu_layers
-        # ggml's extra CPU buffer types (AMX repacking) crash multi-token batches on some Xeon VMs; see
-        # docs/decisions/0006-llamacpp-worker.md.
-        mparams.use_extra_bufts = extra_buffers
-        self.model = C.llama_model_load_from_file(model_path.encode(), mparams)
-        if not self.model:
-            raise EngineError("model_load_failed", f"llama.cpp could not load {model_path}")
+        self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
         self.n_ctx = min(n_ctx, int(C.llama_model_n_ctx_train(self.model)) or n_ctx)
         cparams = C.llama_context_default_params()

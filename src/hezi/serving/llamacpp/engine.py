@@ -35,6 +35,23 @@ class EngineError(Exception):
         self.details = details or {}
 
 
+def load_model(path: str, *, n_gpu_layers: int, extra_buffers: bool) -> Any:
+    """Load a GGUF the way every hezi worker does; raises EngineError when llama.cpp cannot."""
+    C.llama_backend_init()
+    mparams = C.llama_model_default_params()
+    mparams.n_gpu_layers = n_gpu_layers
+    # ggml's extra CPU buffer types (AMX repacking) crash multi-token batches on some Xeon VMs; see
+    # docs/decisions/0006-llamacpp-worker.md.
+    mparams.use_extra_bufts = extra_buffers
+    if n_gpu_layers:
+        # One GPU per replica: the supervisor shows the worker only the GPU placement chose.
+        mparams.split_mode = C.LLAMA_SPLIT_MODE_NONE
+    model = C.llama_model_load_from_file(path.encode(), mparams)
+    if not model:
+        raise EngineError("model_load_failed", f"llama.cpp could not load {path}")
+    return model
+
+
 class Sink(Protocol):
     """Where a generation's events go; called from the engine thread, so implementations hand off."""
 
@@ -102,18 +119,7 @@ class LlamaEngine:
         n_batch: int = 512,
         extra_buffers: bool = False,
     ) -> None:
-        C.llama_backend_init()
-        mparams = C.llama_model_default_params()
-        mparams.n_gpu_layers = n_gpu_layers
-        # ggml's extra CPU buffer types (AMX repacking) crash multi-token batches on some Xeon VMs; see
-        # docs/decisions/0006-llamacpp-worker.md.
-        mparams.use_extra_bufts = extra_buffers
-        if n_gpu_layers:
-            # One GPU per replica: the supervisor shows the worker only the GPU placement chose.
-            mparams.split_mode = C.LLAMA_SPLIT_MODE_NONE
-        self.model = C.llama_model_load_from_file(model_path.encode(), mparams)
-        if not self.model:
-            raise EngineError("model_load_failed", f"llama.cpp could not load {model_path}")
+        self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
         cparams = C.llama_context_default_params()
         cparams.n_ctx = n_ctx_per_seq * n_parallel

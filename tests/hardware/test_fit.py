@@ -55,16 +55,16 @@ def test_offloading_moves_layers_and_their_cache_to_the_gpu() -> None:
 def test_placement_without_a_gpu_uses_the_cpu_with_one_thread_per_core() -> None:
     p = place(SMOL, 2048, 8, box())
     assert (p.device, p.gpu_layers, p.threads) == ("cpu", 0, 8)
-    assert "no GPU" in p.reason
+    assert "no GPU" in p.reason and p.code == "no_gpu"
 
 
 def test_placement_picks_the_gpu_with_most_free_memory_and_offloads_all_that_fits() -> None:
     p = place(SMOL, 2048, 8, box(gpus=[gpu(0, 1 * GiB), gpu(1, 40 * GiB)]))
-    assert (p.device, p.gpu_layers) == ("cuda:1", -1)
+    assert (p.device, p.gpu_layers, p.code, p.gpu_name) == ("cuda:1", -1, "all_layers", "GPU 1")
     # A GPU with room for only part of the model gets as many layers as fit within the safety margin.
     need_all = estimate(SMOL, FitRequest(8192, 8, -1), "cuda:0")[1].needed
     tight = place(SMOL, 8192, 8, box(gpus=[gpu(0, int(need_all * 0.7))]))
-    assert tight.device == "cuda:0" and 0 < tight.gpu_layers < SMOL.n_layer
+    assert tight.device == "cuda:0" and 0 < tight.gpu_layers < SMOL.n_layer and tight.code == "some_layers"
     assert estimate(SMOL, FitRequest(8192, 8, tight.gpu_layers), "cuda:0")[1].needed <= need_all * 0.7 * 0.9
 
 

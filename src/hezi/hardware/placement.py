@@ -16,7 +16,10 @@ class Placement:
     device: str  # "cpu" or "cuda:N"
     gpu_layers: int
     threads: int
-    reason: str
+    reason: str  # for people, in English
+    # For translation: no_gpu | embedding_cpu | all_layers | some_layers | no_layer_fits, with the GPU's name.
+    code: str = ""
+    gpu_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,18 +50,21 @@ def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory) -
     many layers as fit there, else the CPU."""
     threads = cpu_threads(inv)
     if not inv.gpus or shape.kind == "embedding":
-        why = "no GPU on this machine" if not inv.gpus else "embedding models are small; they run on the CPU"
-        return Placement("cpu", 0, threads, why)
+        if not inv.gpus:
+            return Placement("cpu", 0, threads, "no GPU on this machine", "no_gpu")
+        return Placement("cpu", 0, threads, "embedding models are small; they run on the CPU", "embedding_cpu")
     gpu = max(inv.gpus, key=lambda g: g.memory_free)
     device = f"cuda:{gpu.index}"
     budget = gpu.memory_free * (1 - SAFETY)
     for layers in range(shape.n_layer + 1, 0, -1):  # n_layer + 1: the output head too
         needs = estimate(shape, FitRequest(context_size, parallel, layers), device)
         if needs[-1].needed <= budget:
-            full = layers > shape.n_layer
-            why = f"all layers fit on {gpu.name}" if full else f"{layers} of {shape.n_layer} layers fit on {gpu.name}"
-            return Placement(device, -1 if full else layers, threads, why)
-    return Placement("cpu", 0, threads, f"not even one layer fits in {gpu.name}'s free memory")
+            if layers > shape.n_layer:
+                return Placement(device, -1, threads, f"all layers fit on {gpu.name}", "all_layers", gpu.name)
+            why = f"{layers} of {shape.n_layer} layers fit on {gpu.name}"
+            return Placement(device, layers, threads, why, "some_layers", gpu.name)
+    why = f"not even one layer fits in {gpu.name}'s free memory"
+    return Placement("cpu", 0, threads, why, "no_layer_fits", gpu.name)
 
 
 def check(

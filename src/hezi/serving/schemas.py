@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,18 @@ class DeploymentSpec(BaseModel):
     force: bool = Field(default=False, description="deploy even when the estimate says it will not fit")
 
 
+class InstancePublic(BaseModel):
+    """One worker process of a deployment."""
+
+    index: int
+    status: Literal["starting", "ready", "failed", "stopped"]
+    pid: int | None
+    restarts: int
+    in_flight: int
+    last_error: str | None
+    uptime_s: float | None
+
+
 class DeploymentPublic(BaseModel):
     id: uuid.UUID
     context_size: int
@@ -33,16 +45,16 @@ class DeploymentPublic(BaseModel):
     device: str
     parallel: int
     replicas: int
-    desired: str
-    status: str  # ready | starting | failed | stopped
-    instances: list[dict[str, Any]]
+    desired: Literal["running", "stopped"]
+    status: Literal["ready", "starting", "failed", "stopped"]
+    instances: list[InstancePublic]
 
 
 class ModelPublic(BaseModel):
     id: uuid.UUID
     name: str
-    kind: str
-    source: str
+    kind: Literal["chat", "embedding"]
+    source: Literal["bundled", "path", "upload"]
     path: str
     sha256: str
     size_bytes: int

@@ -97,14 +97,12 @@ class ApiKeyService:
             raise ApiKeyNotFound("No such API key in this workspace.")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
-            audit.record(
+            audit.record_for(
                 self.db,
+                caller,
                 "api_key.revoked",
-                actor=caller.principal.user.username,
-                actor_user_id=caller.principal.user_id,
                 workspace_id=workspace_id,
                 target=f"{key.name} ({key.prefix}…)",
-                ip=caller.ip,
             )
             await self.db.commit()
 

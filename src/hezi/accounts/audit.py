@@ -43,6 +43,12 @@ def record(
     )
 
 
+def record_for(db: AsyncSession, caller: Caller, action: str, **fields: Any) -> None:
+    """`record`, with the actor, their user id and address taken from the caller."""
+    p = caller.principal
+    record(db, action, actor=p.user.username, actor_user_id=p.user_id, ip=caller.ip, **fields)
+
+
 async def list_entries(
     db: AsyncSession, *, workspace_id: uuid.UUID | None, limit: int, before_id: int | None
 ) -> AuditEntriesPublic:

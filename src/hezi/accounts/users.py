@@ -48,13 +48,11 @@ class UserService:
     async def create(self, caller: Caller, body: UserCreate) -> UserPublic:
         require_superuser(caller)
         user = await self._insert(body)
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             "user.created",
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             target=user.username,
-            ip=caller.ip,
             details={"is_superuser": user.is_superuser},
         )
         await self.db.commit()
@@ -86,13 +84,11 @@ class UserService:
             raise PermissionDenied("You cannot disable yourself or remove your own administrator rights.")
         for field, value in changes.items():
             setattr(user, field, value)
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             "user.updated",
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             target=user.username,
-            ip=caller.ip,
             details=changes,
         )
         await self.db.commit()
@@ -103,13 +99,11 @@ class UserService:
         user = await self._get(user_id)
         passwords.check_policy(new_password, username=user.username)
         await self.auth.set_password(user.id, new_password)
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             "password.reset",
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             target=user.username,
-            ip=caller.ip,
         )
         await self.db.commit()
 

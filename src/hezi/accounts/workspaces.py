@@ -118,13 +118,11 @@ class WorkspaceService:
         if acc.workspace.is_default:
             raise DefaultWorkspace("The default workspace cannot be deleted.")
         # Recorded without a workspace id: the workspace's own entries go with it.
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             "workspace.deleted",
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             target=f"{acc.workspace.name} ({workspace_id})",
-            ip=caller.ip,
         )
         await self.db.delete(acc.workspace)
         await self.db.commit()
@@ -233,14 +231,12 @@ class WorkspaceService:
         target: str,
         details: dict[str, str] | None = None,
     ) -> None:
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             action,
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             workspace_id=workspace_id,
             target=target,
-            ip=caller.ip,
             details=details,
         )
 

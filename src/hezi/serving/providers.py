@@ -211,7 +211,7 @@ class ProviderService:
         return provider
 
     def _audit(self, caller: Caller, action: str, wid: uuid.UUID, target: str, details: dict[str, Any]) -> None:
-        audit.record(
-            self.db, action, actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-            workspace_id=wid, target=target, ip=caller.ip, details=details,
+        audit.record_for(
+            self.db, caller, action,
+            workspace_id=wid, target=target, details=details,
         )  # fmt: skip

@@ -236,13 +236,11 @@ class ModelRegistry:
         self.db.add(model)
         await self.db.flush()
         if caller is not None:
-            audit.record(
+            audit.record_for(
                 self.db,
+                caller,
                 "model.imported",
-                actor=caller.principal.user.username,
-                actor_user_id=caller.principal.user_id,
                 target=model_name,
-                ip=caller.ip,
                 details={"source": source, "sha256": digest, "size_bytes": info.size_bytes},
             )
         await self.db.commit()
@@ -274,9 +272,9 @@ class ModelRegistry:
         dep.desired = "running"
         await self.db.flush()
         if caller is not None:
-            audit.record(
-                self.db, "model.deployed", actor=caller.principal.user.username, actor_user_id=caller.principal.user_id,
-                target=model.name, ip=caller.ip, details={**values, "forced": bool(fit and not fit.fits)},
+            audit.record_for(
+                self.db, caller, "model.deployed",
+                target=model.name, details={**values, "forced": bool(fit and not fit.fits)},
             )  # fmt: skip
         await self.db.commit()
         await self.supervisor.apply(worker_spec(model, dep))
@@ -318,13 +316,11 @@ class ModelRegistry:
         if dep is not None:
             dep.desired = "stopped"
             dep.updated_at = utcnow()
-            audit.record(
+            audit.record_for(
                 self.db,
+                caller,
                 "model.stopped",
-                actor=caller.principal.user.username,
-                actor_user_id=caller.principal.user_id,
                 target=model.name,
-                ip=caller.ip,
             )
             await self.db.commit()
             await self.supervisor.stop(dep.id)
@@ -335,13 +331,11 @@ class ModelRegistry:
         model, dep = await self._get(model_id)
         if dep is not None:
             await self.supervisor.stop(dep.id)
-        audit.record(
+        audit.record_for(
             self.db,
+            caller,
             "model.deleted",
-            actor=caller.principal.user.username,
-            actor_user_id=caller.principal.user_id,
             target=model.name,
-            ip=caller.ip,
         )
         path = Path(model.path)
         await self.db.delete(model)

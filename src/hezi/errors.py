@@ -54,3 +54,9 @@ class Unavailable(DomainError):
 
 class TooLarge(DomainError):
     code = "payload_too_large"
+
+
+class UnsupportedType(InvalidInput):
+    """A kind of content hezi does not accept (HTTP 415)."""
+
+    code = "unsupported_media_type"

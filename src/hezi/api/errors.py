@@ -22,11 +22,13 @@ from hezi.errors import (
     TooManyRequests,
     Unauthenticated,
     Unavailable,
+    UnsupportedType,
 )
 
 log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[DomainError], int]] = [
+    (UnsupportedType, 415),  # before InvalidInput, its base
     (InvalidInput, 400),
     (Unauthenticated, 401),
     (Forbidden, 403),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hezi.errors import InvalidInput, TooLarge
+from hezi.errors import InvalidInput, TooLarge, UnsupportedType
 
 
-class UnsupportedDocument(InvalidInput):
+class UnsupportedDocument(UnsupportedType):
     """The file's type is not one we can parse (the API answers 415)."""
 
     code = "unsupported_document_type"

@@ -7,8 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hezi.errors import DomainError
-from hezi.knowledge.errors import CorruptDocument, DocumentTooLarge, DocumentTypeMismatch, EmptyDocument
-from hezi.knowledge.errors import UnsupportedDocument
+from hezi.knowledge.errors import (
+    CorruptDocument,
+    DocumentTooLarge,
+    DocumentTypeMismatch,
+    EmptyDocument,
+    UnsupportedDocument,
+)
 from hezi.knowledge.parsing.detect import sniff
 from hezi.knowledge.parsing.limits import ParseLimits
 from hezi.knowledge.parsing.model import ParsedDocument

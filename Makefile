@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint web install chromium bench clean
+.PHONY: run test lint web install chromium bench bench-anchor clean
 
 run: install web ## start hezi on http://127.0.0.1:8080 with everything embedded
 	$(BIN)/hezi serve
@@ -55,6 +55,19 @@ chromium:
 bench: install ## ratios against baselines measured in the same run (bench/gpu_check.py needs a GPU: run it by hand)
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/fit_accuracy.py
+
+# llama.cpp's own server, built from the source llama-cpp-python vendors, measured beside hezi. Cached outside the
+# repository; the first build takes several minutes.
+ANCHOR_DIR ?= $(HOME)/.cache/hezi-anchor
+bench-anchor: install
+	@test -x $(ANCHOR_DIR)/build/bin/llama-server || { \
+	  mkdir -p $(ANCHOR_DIR) && cd $(ANCHOR_DIR) && \
+	  $(CURDIR)/$(BIN)/pip download --quiet --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d . && \
+	  tar xzf llama_cpp_python-0.3.36.tar.gz && \
+	  cmake -S llama_cpp_python-0.3.36/vendor/llama.cpp -B build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+	    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON && \
+	  cmake --build build --target llama-server -j$$(nproc); }
+	$(BIN)/python bench/serving.py --anchor $(ANCHOR_DIR)/build/bin/llama-server
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist web/openapi.json

@@ -96,11 +96,12 @@ def direct_stream(llm, prompt: str, max_tokens: int) -> tuple[int, float, float]
 
 
 def gateway_stream(url: str, key: str, prompt: str, max_tokens: int) -> tuple[int, float, float]:
+    """(tokens, seconds, time to first token) of one streamed /v1/completions call (hezi or llama-server)."""
     body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
             "stream_options": {"include_usage": True}}  # fmt: skip
     start = time.perf_counter()
     first = None
-    tokens = 0
+    tokens = pieces = 0
     with (
         httpx.Client(timeout=600) as http,
         http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r,
@@ -112,9 +113,49 @@ def gateway_stream(url: str, key: str, prompt: str, max_tokens: int) -> tuple[in
             chunk = json.loads(line[6:])
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
-            elif chunk["choices"] and chunk["choices"][0]["text"] and first is None:
-                first = time.perf_counter() - start
-    return tokens, time.perf_counter() - start, first or 0.0
+            if chunk.get("choices") and chunk["choices"][0].get("text"):
+                pieces += 1
+                if first is None:
+                    first = time.perf_counter() - start
+    return tokens or pieces, time.perf_counter() - start, first or 0.0
+
+
+def measure_server(url: str, key: str, n: int) -> tuple[float, float, float, float]:
+    """Single-stream tok/s and TTFT, eight-stream aggregate tok/s and p95 TTFT, on fresh prompts."""
+    gateway_stream(url, key, fresh(PROMPTS[0]), 16)  # warm-up
+    single = [gateway_stream(url, key, fresh(PROMPTS[0]), n) for _ in range(3)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        start = time.perf_counter()
+        eight = list(pool.map(lambda p: gateway_stream(url, key, fresh(p), n), PROMPTS))
+        wall = time.perf_counter() - start
+    return (
+        statistics.median(t / s for t, s, _ in single),
+        statistics.median(f for _, _, f in single),
+        sum(t for t, _, _ in eight) / wall,
+        percentile([f for _, _, f in eight], 0.95),
+    )
+
+
+def anchor(binary: str, threads: int, n: int) -> tuple[float, float, float, float]:
+    """The same figures for llama.cpp's own server (--parallel 8), started here on the same GGUF and threads."""
+    port = 19000 + os.getpid() % 1000
+    argv = [binary, "-m", str(smollm2_path()), "--port", str(port), "--parallel", "8", "-c", str(2048 * 8),
+            "-t", str(threads), "-tb", str(threads), "--no-repack"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        return measure_server(url, "none", n)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def start_hezi(threads: int) -> tuple[subprocess.Popen[bytes], str, str]:
@@ -158,22 +199,13 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--overhead-runs", type=int, default=40)
+    parser.add_argument("--anchor", help="a llama-server binary to measure beside hezi (make bench-anchor builds one)")
     args = parser.parse_args()
     n = args.tokens
 
     proc, url, key = start_hezi(args.threads)
     try:
-        gateway_stream(url, key, fresh(PROMPTS[0]), 16)  # warm-up
-        gw = [gateway_stream(url, key, fresh(PROMPTS[0]), n) for _ in range(3)]
-        gw_tps = statistics.median(t / s for t, s, _ in gw)
-        gw_ttft = statistics.median(f for _, _, f in gw)
-
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            start = time.perf_counter()
-            eight = list(pool.map(lambda p: gateway_stream(url, key, fresh(p), n), PROMPTS))
-            wall = time.perf_counter() - start
-        agg_tps = sum(t for t, _, _ in eight) / wall
-        p95_ttft = percentile([f for _, _, f in eight], 0.95)
+        gw_tps, gw_ttft, agg_tps, p95_ttft = measure_server(url, key, n)
 
         one = {"model": SMOLLM2_NAME, "max_tokens": 1, "temperature": 0}
         gw_lat = []
@@ -212,6 +244,10 @@ def main() -> None:
           f"direct p50 {statistics.median(di_lat):6.1f} ms p99 {percentile(di_lat, 0.99):6.1f} ms; "
           f"added p50 {statistics.median(gw_lat) - statistics.median(di_lat):+.1f} ms, "
           f"p99 {percentile(gw_lat, 0.99) - percentile(di_lat, 0.99):+.1f} ms")  # fmt: skip
+    if args.anchor:
+        a_tps, a_ttft, a_agg, a_p95 = anchor(args.anchor, args.threads, n)
+        print(f"llama-server    single {a_tps:7.1f} tok/s; eight ÷ single = {a_agg / a_tps:.2f}; p95 first token "
+              f"{a_p95 * 1000:6.1f} ms ÷ single {a_ttft * 1000:6.1f} ms = {a_p95 / a_ttft:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

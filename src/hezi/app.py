@@ -10,16 +10,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from sqlalchemy import select
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
 from hezi.api import console, errors, health, openai, static
 from hezi.api import metrics as metrics_api
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from hezi.db.tables import Document
 from hezi.egress import parse_cidrs
 from hezi.hardware.inventory import Prober
 from hezi.hardware.metrics import HardwareCollector
 from hezi.hardware.sampler import HardwareSampler
+from hezi.jobs.context import JobDeps
+from hezi.jobs.knowledge import defer_ingest
 from hezi.runtime import Runtime, open_runtime
 from hezi.secrets import SecretBox
 from hezi.serving import bundled, minilm_gguf
@@ -59,10 +63,18 @@ def create_app(settings: Settings) -> FastAPI:
             secret = settings.secret_key.get_secret_value() if settings.secret_key else None
             app.state.secret_box = SecretBox.from_settings(secret, settings.resolved_data_dir)
             app.state.egress_allowed = parse_cidrs(settings.egress_allow_cidrs)
-            worker = _start_worker(runtime) if settings.run_worker else None
+            gateway: Gateway = app.state.gateway
+
+            async def embed(model: str, texts: list[str]) -> list[list[float]]:
+                return (await gateway.embed(model, texts))[0]
+
+            app.state.embed = embed
+            deps = JobDeps(settings=settings, sessionmaker=runtime.sessionmaker, embed=embed)
+            worker = _start_worker(runtime, deps) if settings.run_worker else None
             try:
                 sampler.start()
                 await _start_models(runtime, supervisor, prober)
+                await _resume_ingestion(runtime)
                 yield
             finally:
                 await sampler.stop()
@@ -140,11 +152,21 @@ async def _start_models(runtime: Runtime, supervisor: Supervisor, prober: Prober
         await registry.start_deployments()
 
 
-def _start_worker(runtime: Runtime) -> asyncio.Task[None]:
+async def _resume_ingestion(runtime: Runtime) -> None:
+    """Documents a crash or restart left half-ingested are queued again; ingestion resumes where it stopped."""
+    async with runtime.sessionmaker() as db:
+        ids = (
+            await db.scalars(select(Document.id).where(Document.status.in_(("queued", "parsing", "embedding"))))
+        ).all()
+    for doc_id in ids:
+        await defer_ingest(runtime.jobs, doc_id)
+
+
+def _start_worker(runtime: Runtime, deps: JobDeps) -> asyncio.Task[None]:
     return asyncio.create_task(
         runtime.jobs.run_worker_async(
             install_signal_handlers=False,
-            additional_context={"deps": runtime.job_deps},
+            additional_context={"deps": deps},
             name="hezi-serve",
         ),
         name="hezi-job-worker",

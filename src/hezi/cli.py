@@ -74,8 +74,12 @@ def worker(
 
     async def main() -> None:
         async with open_runtime(settings) as runtime:
+            # Jobs that need the model gateway (queue "models") stay with `hezi serve`.
             await runtime.jobs.run_worker_async(
-                concurrency=concurrency, additional_context={"deps": runtime.job_deps}, name="hezi-worker"
+                concurrency=concurrency,
+                additional_context={"deps": runtime.job_deps},
+                name="hezi-worker",
+                queues=["default", "maintenance"],
             )
 
     asyncio.run(main())

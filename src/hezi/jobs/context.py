@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import procrastinate
@@ -9,11 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.settings import Settings
 
+Embed = Callable[[str, list[str]], Awaitable[list[list[float]]]]
+
 
 @dataclass(frozen=True)
 class JobDeps:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Set in `hezi serve`'s worker, which holds the model gateway; None in a standalone `hezi worker`.
+    embed: Embed | None = None
 
 
 def deps_of(context: procrastinate.JobContext) -> JobDeps:

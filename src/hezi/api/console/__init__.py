@@ -2,9 +2,21 @@
 
 from fastapi import APIRouter
 
-from hezi.api.console import api_keys, audit, auth, hardware, members, models, providers, usage, users, workspaces
+from hezi.api.console import (
+    api_keys,
+    audit,
+    auth,
+    hardware,
+    knowledge,
+    members,
+    models,
+    providers,
+    usage,
+    users,
+    workspaces,
+)
 from hezi.api.errors import CONSOLE_ERRORS
 
 router = APIRouter(prefix="/api", responses=CONSOLE_ERRORS)
-for module in (auth, users, workspaces, members, api_keys, audit, hardware, models, providers, usage):
+for module in (auth, users, workspaces, members, api_keys, audit, hardware, knowledge, models, providers, usage):
     router.include_router(module.router)

@@ -1,0 +1,82 @@
+"""Tables of the knowledge domain: knowledge bases, their documents, and chunks with vectors and search tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hezi.db.base import Base, Timestamped, new_id, utcnow
+
+
+class KnowledgeBase(Timestamped, Base):
+    __tablename__ = "knowledge_bases"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_knowledge_bases_workspace_id_name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    embedding_model: Mapped[str] = mapped_column(String(200), nullable=False)
+    dims: Mapped[int] = mapped_column(Integer, nullable=False)
+    # How documents are cut: {"mode": "automatic" | "custom" | "parent_child", ...} (hezi.knowledge.chunking).
+    chunking: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Document(Timestamped, Base):
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # upload | text
+    file_path: Mapped[str] = mapped_column(Text, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="queued"
+    )  # queued|parsing|embedding|ready|failed
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    chunks_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    chunks_embedded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Chunk(Base):
+    """A piece of a document: its text, where it came from, its search tokens and its vector."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal", name="uq_chunks_document_id_ordinal"),
+        Index("ix_chunks_tokens", "tokens", postgresql_using="gin"),
+        Index("ix_chunks_knowledge_base_id_dims", "knowledge_base_id", "dims"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
+    knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), nullable=False
+    )
+    ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
+    parent_ordinal: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    section: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    page_start: Mapped[int | None] = mapped_column(Integer)
+    page_end: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # jieba tokens of Chinese and lower-cased words of other text, under PostgreSQL's `simple` configuration.
+    tokens: Mapped[Any] = mapped_column(TSVECTOR, nullable=False)
+    # No fixed dimension: HNSW indexes are partial, one per dimension (decision 0007).
+    embedding: Mapped[Any] = mapped_column(Vector(), nullable=True)
+    dims: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -1,0 +1,118 @@
+"""Ingestion of one document: parse → chunk → store → embed in batches. Safe to run again after a crash.
+
+Chunking is deterministic and (document, ordinal) is unique, so a rerun stores nothing twice; only chunks without
+a vector are embedded, so a rerun picks up where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hezi.db.base import utcnow
+from hezi.db.tables import Chunk, Document, KnowledgeBase
+from hezi.errors import DomainError
+from hezi.knowledge.chunking import chunk_document
+from hezi.knowledge.parsing import parse_document
+from hezi.knowledge.rules import rules_from
+from hezi.knowledge.search_tokens import document_text
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 16
+Embed = Callable[[str, list[str]], Awaitable[list[list[float]]]]  # (model, texts) → vectors
+
+
+async def _status(db: AsyncSession, doc_id: uuid.UUID, status: str, **fields: object) -> None:
+    await db.execute(update(Document).where(Document.id == doc_id).values(status=status, updated_at=utcnow(), **fields))
+    await db.commit()
+
+
+async def ingest(sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, embed: Embed) -> str:
+    """Run (or resume) the ingestion of a document; returns its final status. Bad documents fail alone."""
+    async with sessionmaker() as db:
+        row = (
+            await db.execute(
+                select(Document, KnowledgeBase)
+                .join(KnowledgeBase, KnowledgeBase.id == Document.knowledge_base_id)
+                .where(Document.id == doc_id)
+            )
+        ).first()
+        if row is None:
+            return "gone"  # deleted while queued
+        doc, kb = row
+        try:
+            if doc.chunks_total == 0:
+                await _status(db, doc.id, "parsing", error=None, error_code=None)
+                await _store_chunks(db, doc, kb)
+            await _status(db, doc.id, "embedding")
+            await _embed(db, doc.id, kb, embed)
+        except DomainError as exc:
+            log.info("document %s failed: %s", doc.id, exc.message)
+            await db.rollback()
+            await _status(db, doc.id, "failed", error=exc.message, error_code=exc.code)
+            return "failed"
+        await _status(db, doc.id, "ready")
+        return "ready"
+
+
+async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase) -> None:
+    data = await asyncio.to_thread(Path(doc.file_path).read_bytes)
+    parsed = await asyncio.to_thread(parse_document, data, doc.name)
+    chunked = await asyncio.to_thread(chunk_document, parsed, rules_from(kb.chunking))
+    rows = [
+        {
+            "document_id": doc.id,
+            "knowledge_base_id": kb.id,
+            "ordinal": c.ordinal,
+            "parent_ordinal": c.parent_ordinal,
+            "text": c.text,
+            "section": " / ".join(c.section_path),
+            "page_start": c.page_start,
+            "page_end": c.page_end,
+            "tokens": func.to_tsvector("simple", document_text(c.text)),
+            "dims": kb.dims,
+        }
+        for c in chunked.chunks
+    ]
+    for start in range(0, len(rows), 500):
+        stmt = (
+            insert(Chunk)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=[Chunk.document_id, Chunk.ordinal])
+        )
+        await db.execute(stmt)
+    await db.execute(update(Document).where(Document.id == doc.id).values(chunks_total=len(rows)))
+    await db.commit()
+
+
+async def _embed(db: AsyncSession, doc_id: uuid.UUID, kb: KnowledgeBase, embed: Embed) -> None:
+    while True:
+        batch = (
+            await db.execute(
+                select(Chunk.id, Chunk.text)
+                .where(Chunk.document_id == doc_id, Chunk.embedding.is_(None))
+                .order_by(Chunk.ordinal)
+                .limit(EMBED_BATCH)
+            )
+        ).all()
+        if not batch:
+            return
+        vectors = await embed(kb.embedding_model, [t for _, t in batch])
+        for (chunk_id, _), vec in zip(batch, vectors, strict=True):
+            await db.execute(update(Chunk).where(Chunk.id == chunk_id).values(embedding=vec))
+        await db.execute(
+            text(
+                "UPDATE documents SET chunks_embedded = (SELECT count(*) FROM chunks WHERE document_id = :d "
+                "AND embedding IS NOT NULL), updated_at = now() WHERE id = :d"
+            ),
+            {"d": doc_id},
+        )
+        await db.commit()

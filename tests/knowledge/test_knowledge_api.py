@@ -167,3 +167,26 @@ def test_knowledge_bases_are_scoped_to_their_workspace(
     reader = model_server.api().login(member["username"], member["password"])
     assert reader.post(f"{base(kb)}/retrieve", json={"query": "tea"}).status_code == 200
     assert_error(reader.post(f"{base(kb)}/documents/text", json={"name": "n", "text": "t"}), 403)
+
+
+def test_chunks_can_be_listed_edited_disabled_and_added_by_hand(admin: Api, kb: dict[str, Any]) -> None:
+    doc = add_text(admin, kb, "editable", "Sailing boats use the wind.\n\nA keel keeps a boat upright.")
+    url = f"{base(kb)}/documents/{doc['id']}/chunks"
+    listed = admin.get(url).json()
+    assert listed["count"] == doc["chunks_total"] and all(c["embedded"] and c["enabled"] for c in listed["data"])
+    first = listed["data"][0]
+
+    edited = admin.patch(f"{url}/{first['id']}", json={"text": "Zeppelins float because hydrogen is light."})
+    assert edited.status_code == 200 and edited.json()["text"].startswith("Zeppelins") and edited.json()["embedded"]
+    for mode in ("full_text", "vector"):
+        hits = retrieve(admin, kb, "Why do zeppelins float?", mode)
+        assert hits[0]["text"].startswith("Zeppelins"), mode  # the edit is searchable at once, both ways
+
+    assert admin.patch(f"{url}/{first['id']}", json={"enabled": False}).json()["enabled"] is False
+    assert all(not h["text"].startswith("Zeppelins") for h in retrieve(admin, kb, "Why do zeppelins float?", "hybrid"))
+
+    added = admin.post(url, json={"text": "Hot air balloons rise because warm air is lighter than cold air."})
+    assert added.status_code == 201 and added.json()["ordinal"] == doc["chunks_total"]
+    assert retrieve(admin, kb, "why do hot air balloons rise", "hybrid")[0]["text"].startswith("Hot air")
+    assert_error(admin.patch(f"{url}/999999999", json={"enabled": True}), 404, "chunk_not_found")
+    assert_error(admin.patch(f"{url}/{first['id']}", json={"text": ""}), 422)

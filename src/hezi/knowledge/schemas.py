@@ -89,3 +89,32 @@ class RetrieveResponse(BaseModel):
     query: str
     mode: str
     data: list[RetrievedChunk]
+
+
+class ChunkPublic(BaseModel):
+    id: int
+    ordinal: int
+    text: str
+    section: str
+    page_start: int | None
+    page_end: int | None
+    enabled: bool
+    embedded: bool
+
+
+class ChunksPublic(BaseModel):
+    data: list[ChunkPublic]
+    count: int
+
+
+class ChunkUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
+    enabled: bool | None = None
+
+
+class ChunkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from hezi.api.deps import CallerDep, RuntimeDep, SessionDep, SettingsDep
 from hezi.jobs.knowledge import defer_ingest
+from hezi.knowledge.chunks import ChunkService
 from hezi.knowledge.schemas import (
+    ChunkCreate,
+    ChunkPublic,
+    ChunksPublic,
+    ChunkUpdate,
     DocumentPublic,
     DocumentsPublic,
     KnowledgeBaseCreate,
@@ -88,6 +93,48 @@ async def delete_document(
     workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, caller: CallerDep, kbs: ServiceDep
 ) -> None:
     await kbs.remove(caller, workspace_id, kb_id, doc_id)
+
+
+def get_chunks(request: Request, db: SessionDep) -> ChunkService:
+    return ChunkService(db, request.app.state.embed)
+
+
+ChunksDep = Annotated[ChunkService, Depends(get_chunks)]
+
+
+@router.get("/{kb_id}/documents/{doc_id}/chunks")
+async def list_chunks(
+    workspace_id: uuid.UUID,
+    kb_id: uuid.UUID,
+    doc_id: uuid.UUID,
+    caller: CallerDep,
+    chunks: ChunksDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ChunksPublic:
+    return await chunks.list(caller, workspace_id, kb_id, doc_id, offset=offset, limit=limit)
+
+
+@router.patch("/{kb_id}/documents/{doc_id}/chunks/{chunk_id}")
+async def update_chunk(
+    workspace_id: uuid.UUID,
+    kb_id: uuid.UUID,
+    doc_id: uuid.UUID,
+    chunk_id: int,
+    body: ChunkUpdate,
+    caller: CallerDep,
+    chunks: ChunksDep,
+) -> ChunkPublic:
+    """Edit (embedded again at once) or disable a chunk; disabled chunks are never retrieved."""
+    return await chunks.update(caller, workspace_id, kb_id, doc_id, chunk_id, body)
+
+
+@router.post("/{kb_id}/documents/{doc_id}/chunks", status_code=status.HTTP_201_CREATED)
+async def add_chunk(
+    workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, body: ChunkCreate, caller: CallerDep,
+    chunks: ChunksDep,
+) -> ChunkPublic:  # fmt: skip
+    return await chunks.add(caller, workspace_id, kb_id, doc_id, body)
 
 
 @router.post("/{kb_id}/retrieve")

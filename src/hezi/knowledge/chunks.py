@@ -1,0 +1,101 @@
+"""Chunks by hand: list a document's chunks, edit or disable one (an edited chunk is embedded again), add one."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hezi.accounts import audit
+from hezi.accounts.principal import Caller
+from hezi.accounts.roles import Role
+from hezi.accounts.workspaces import WorkspaceService
+from hezi.db.tables import Chunk, Document, KnowledgeBase
+from hezi.errors import NotFound
+from hezi.knowledge.schemas import ChunkCreate, ChunkPublic, ChunksPublic, ChunkUpdate
+from hezi.knowledge.search_tokens import document_text
+from hezi.knowledge.service import DocumentNotFound, Embed, KnowledgeBaseNotFound
+
+
+class ChunkNotFound(NotFound):
+    code = "chunk_not_found"
+
+
+def _public(c: Chunk) -> ChunkPublic:
+    return ChunkPublic(
+        id=c.id, ordinal=c.ordinal, text=c.text, section=c.section, page_start=c.page_start, page_end=c.page_end,
+        enabled=c.enabled, embedded=c.embedding is not None,
+    )  # fmt: skip
+
+
+class ChunkService:
+    def __init__(self, db: AsyncSession, embed: Embed) -> None:
+        self.db = db
+        self.embed = embed
+
+    async def _document(
+        self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, *, write: bool
+    ) -> tuple[KnowledgeBase, Document]:
+        acc = await WorkspaceService(self.db).access(caller, ws)
+        if write:
+            acc.require(Role.EDITOR, "edit chunks")
+        kb = await self.db.scalar(
+            select(KnowledgeBase).where(KnowledgeBase.id == kb_id, KnowledgeBase.workspace_id == ws)
+        )
+        if kb is None:
+            raise KnowledgeBaseNotFound("No such knowledge base in this workspace.")
+        doc = await self.db.scalar(select(Document).where(Document.id == doc_id, Document.knowledge_base_id == kb_id))
+        if doc is None:
+            raise DocumentNotFound("No such document in this knowledge base.")
+        return kb, doc
+
+    async def list(
+        self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, *, offset: int, limit: int
+    ) -> ChunksPublic:
+        await self._document(caller, ws, kb_id, doc_id, write=False)
+        rows = (
+            await self.db.scalars(
+                select(Chunk).where(Chunk.document_id == doc_id).order_by(Chunk.ordinal).offset(offset).limit(limit)
+            )
+        ).all()
+        total = await self.db.scalar(select(func.count()).where(Chunk.document_id == doc_id)) or 0
+        return ChunksPublic(data=[_public(c) for c in rows], count=int(total))
+
+    async def update(
+        self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, chunk_id: int, body: ChunkUpdate
+    ) -> ChunkPublic:
+        kb, _ = await self._document(caller, ws, kb_id, doc_id, write=True)
+        chunk = await self.db.scalar(select(Chunk).where(Chunk.id == chunk_id, Chunk.document_id == doc_id))
+        if chunk is None:
+            raise ChunkNotFound("No such chunk in this document.")
+        if body.enabled is not None:
+            chunk.enabled = body.enabled
+        if body.text is not None and body.text != chunk.text:
+            chunk.text = body.text
+            chunk.tokens = func.to_tsvector("simple", document_text(body.text))
+            chunk.embedding = (await self.embed(kb.embedding_model, [body.text]))[0]  # searchable as edited
+        audit.record_for(self.db, caller, "chunk.updated", workspace_id=ws, target=f"{kb.name}#{chunk.ordinal}",
+                         details=body.model_dump(exclude_none=True, exclude={"text"}))  # fmt: skip
+        await self.db.commit()
+        await self.db.refresh(chunk)
+        return _public(chunk)
+
+    async def add(
+        self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, body: ChunkCreate
+    ) -> ChunkPublic:
+        kb, doc = await self._document(caller, ws, kb_id, doc_id, write=True)
+        vector = (await self.embed(kb.embedding_model, [body.text]))[0]
+        last = await self.db.scalar(select(func.max(Chunk.ordinal)).where(Chunk.document_id == doc_id))
+        chunk = Chunk(
+            document_id=doc_id, knowledge_base_id=kb.id, ordinal=(last if last is not None else -1) + 1,
+            text=body.text, section="", tokens=func.to_tsvector("simple", document_text(body.text)),
+            embedding=vector, dims=kb.dims, enabled=True,
+        )  # fmt: skip
+        self.db.add(chunk)
+        doc.chunks_total += 1
+        doc.chunks_embedded += 1
+        audit.record_for(self.db, caller, "chunk.added", workspace_id=ws, target=f"{kb.name}/{doc.name}")
+        await self.db.commit()
+        await self.db.refresh(chunk)
+        return _public(chunk)

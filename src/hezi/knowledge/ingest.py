@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.db.base import utcnow
 from hezi.db.tables import Chunk, Document, KnowledgeBase
-from hezi.errors import DomainError
+from hezi.errors import DomainError, TooManyRequests, Unavailable
 from hezi.knowledge.chunking import chunk_document
 from hezi.knowledge.parsing import parse_document
 from hezi.knowledge.rules import rules_from
@@ -54,6 +54,8 @@ async def ingest(sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UU
                 await _store_chunks(db, doc, kb)
             await _status(db, doc.id, "embedding")
             await _embed(db, doc.id, kb, embed)
+        except (Unavailable, TooManyRequests):
+            raise  # a model worker restarting or busy: the job is retried with backoff, the document waits
         except DomainError as exc:
             log.info("document %s failed: %s", doc.id, exc.message)
             await db.rollback()

@@ -7,7 +7,8 @@ import { AgentsPage } from "./pages/AgentsPage";
 import { AppsPage } from "./pages/AppsPage";
 import { ChatPage } from "./pages/ChatPage";
 import { DashboardPage } from "./pages/DashboardPage";
-import { KnowledgePage } from "./pages/KnowledgePage";
+import { KnowledgeBasePage } from "./pages/knowledge/KnowledgeBasePage";
+import { KnowledgeListPage } from "./pages/knowledge/KnowledgeListPage";
 import { LoginPage } from "./pages/LoginPage";
 import { ModelListPage } from "./pages/models/ModelListPage";
 import { ModelsPage } from "./pages/models/ModelsPage";
@@ -52,7 +53,8 @@ export function AppRoutes() {
             <Route index element={<ModelListPage />} />
             <Route path="playground" element={<PlaygroundPage />} />
           </Route>
-          <Route path="knowledge" element={<KnowledgePage />} />
+          <Route path="knowledge" element={<KnowledgeListPage />} />
+          <Route path="knowledge/:kbId" element={<KnowledgeBasePage />} />
           <Route path="agents" element={<AgentsPage />} />
           <Route path="apps" element={<AppsPage />} />
           <Route path="chat" element={<ChatPage />} />

@@ -71,7 +71,8 @@ class RetrieveRequest(BaseModel):
     query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     mode: Literal["vector", "full_text", "hybrid"] = "hybrid"
     top_k: Annotated[int, Field(ge=1, le=100)] = 5
-    score_threshold: Annotated[float, Field(ge=0)] | None = None
+    # Vector scores are cosine similarities (-1…1), full-text scores ts_rank_cd (≥ 0), hybrid scores RRF sums.
+    score_threshold: Annotated[float, Field(ge=-1)] | None = None
 
 
 class RetrievedChunk(BaseModel):

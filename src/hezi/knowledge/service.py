@@ -105,6 +105,10 @@ class KnowledgeService:
         data = [await self._public(kb) for kb in rows]
         return KnowledgeBasesPublic(data=data, count=len(data))
 
+    async def get(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID) -> KnowledgeBasePublic:
+        await self._access(caller, workspace_id, write=False)
+        return await self._public(await self._kb(workspace_id, kb_id))
+
     async def delete(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID) -> None:
         await self._access(caller, workspace_id, write=True)
         kb = await self._kb(workspace_id, kb_id)

@@ -14,6 +14,10 @@ export type Role = WorkspaceRef["role"];
 export type ModelPublic = Schemas["ModelPublic"];
 export type DeploymentPublic = Schemas["DeploymentPublic"];
 export type DeploymentSpec = Schemas["DeploymentSpec"];
+export type KnowledgeBasePublic = Schemas["KnowledgeBasePublic"];
+export type DocumentPublic = Schemas["DocumentPublic"];
+export type RetrievedChunk = Schemas["RetrievedChunk"];
+export type RetrieveMode = Schemas["RetrieveRequest"]["mode"];
 
 /** The header the server's CSRF guard wants on every cookie-authenticated write. */
 export const CSRF_HEADER = { "X-Requested-With": "hezi" } as const;

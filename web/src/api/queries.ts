@@ -12,6 +12,10 @@ export const queryKeys = {
   models: ["models"] as const,
   modelLogs: (id: string) => ["models", id, "logs"] as const,
   modelFit: (id: string, params: object) => ["models", id, "fit", params] as const,
+  knowledgeBases: (ws: string) => ["workspaces", ws, "knowledge-bases"] as const,
+  documents: (ws: string, kb: string) => ["workspaces", ws, "knowledge-bases", kb, "documents"] as const,
+  chunks: (ws: string, kb: string, doc: string, page: number) =>
+    ["workspaces", ws, "knowledge-bases", kb, "documents", doc, "chunks", page] as const,
   hardware: ["hardware"] as const,
   hardwareHistory: (minutes: number) => ["hardware", "history", minutes] as const,
 };

@@ -1,13 +1,13 @@
-import { ApiError, CSRF_HEADER, reportUnauthorized, retryAfterOf, type ModelPublic } from "./client";
+import { ApiError, CSRF_HEADER, reportUnauthorized, retryAfterOf, type DocumentPublic, type ModelPublic } from "./client";
 
 export interface UploadProgress {
   loaded: number;
   total: number;
 }
 
-export interface Upload {
-  /** The registered model, or an ApiError (server refused), TypeError (network) or DOMException (aborted). */
-  done: Promise<ModelPublic>;
+export interface Upload<T> {
+  /** What the server answered, or an ApiError (server refused), TypeError (network) or DOMException (aborted). */
+  done: Promise<T>;
   abort: () => void;
 }
 
@@ -29,15 +29,13 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Uploads a model file as the raw request body. XMLHttpRequest, because it streams a File from disk
+ * Sends a file as the raw request body of a POST to `url`. XMLHttpRequest, because it streams a File from disk
  * (a model can be many GB, never read into memory) and is the only browser API that reports upload progress.
  */
-export function uploadModel(file: File, name: string | undefined, onProgress: (p: UploadProgress) => void): Upload {
+export function uploadRaw<T>(url: string, file: File, onProgress: (p: UploadProgress) => void): Upload<T> {
   const xhr = new XMLHttpRequest();
-  const query = new URLSearchParams({ filename: file.name });
-  if (name) query.set("name", name);
-  const done = new Promise<ModelPublic>((resolve, reject) => {
-    xhr.open("POST", `/api/models/upload?${query.toString()}`);
+  const done = new Promise<T>((resolve, reject) => {
+    xhr.open("POST", url);
     xhr.withCredentials = true;
     for (const [header, value] of Object.entries(CSRF_HEADER)) xhr.setRequestHeader(header, value);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
@@ -46,7 +44,7 @@ export function uploadModel(file: File, name: string | undefined, onProgress: (p
     xhr.onload = () => {
       const body = parseJson(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(body as ModelPublic);
+        resolve(body as T);
         return;
       }
       if (xhr.status === 401) reportUnauthorized();
@@ -58,4 +56,23 @@ export function uploadModel(file: File, name: string | undefined, onProgress: (p
     xhr.send(file);
   });
   return { done, abort: () => xhr.abort() };
+}
+
+/** Uploads a model file (a GGUF) to the model registry. */
+export function uploadModel(file: File, name: string | undefined, onProgress: (p: UploadProgress) => void): Upload<ModelPublic> {
+  const query = new URLSearchParams({ filename: file.name });
+  if (name) query.set("name", name);
+  return uploadRaw<ModelPublic>(`/api/models/upload?${query.toString()}`, file, onProgress);
+}
+
+/** Uploads one document into a knowledge base; the server reads its type from the content and queues it. */
+export function uploadDocument(
+  workspaceId: string,
+  kbId: string,
+  file: File,
+  onProgress: (p: UploadProgress) => void,
+): Upload<DocumentPublic> {
+  const query = new URLSearchParams({ filename: file.name });
+  const path = `/api/workspaces/${encodeURIComponent(workspaceId)}/knowledge-bases/${encodeURIComponent(kbId)}/documents`;
+  return uploadRaw<DocumentPublic>(`${path}?${query.toString()}`, file, onProgress);
 }

@@ -51,6 +51,11 @@ async def create_kb(
     return await kbs.create(caller, workspace_id, body)
 
 
+@router.get("/{kb_id}")
+async def get_kb(workspace_id: uuid.UUID, kb_id: uuid.UUID, caller: CallerDep, kbs: ServiceDep) -> KnowledgeBasePublic:
+    return await kbs.get(caller, workspace_id, kb_id)
+
+
 @router.delete("/{kb_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_kb(workspace_id: uuid.UUID, kb_id: uuid.UUID, caller: CallerDep, kbs: ServiceDep) -> None:
     await kbs.delete(caller, workspace_id, kb_id)

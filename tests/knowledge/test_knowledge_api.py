@@ -119,6 +119,11 @@ def test_bad_documents_fail_alone_with_their_reason(admin: Api, kb: dict[str, An
     assert failed["status"] == "failed" and failed["error_code"] and failed["error"]
     ok = add_text(admin, kb, "still-fine", "Documents after a broken one are ingested as usual.")
     assert ok["status"] == "ready"
+    everything = admin.get(f"{base(kb)}/documents").json()
+    page = admin.get(f"{base(kb)}/documents", params={"offset": 1, "limit": 2}).json()
+    assert page["count"] == everything["count"] and [d["id"] for d in page["data"]] == [
+        d["id"] for d in everything["data"][1:3]
+    ]
 
 
 def test_ingestion_resumes_without_duplicates_and_deleting_removes_chunks(

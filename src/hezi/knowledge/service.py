@@ -155,15 +155,23 @@ class KnowledgeService:
         await self.defer(doc.id)
         return _doc_public(doc)
 
-    async def documents(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID) -> DocumentsPublic:
+    async def documents(
+        self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, *, offset: int = 0, limit: int = 500
+    ) -> DocumentsPublic:
+        """A page of the knowledge base's documents, oldest first; `count` is the total."""
         await self._access(caller, workspace_id, write=False)
         await self._kb(workspace_id, kb_id)
         rows = (
             await self.db.scalars(
-                select(Document).where(Document.knowledge_base_id == kb_id).order_by(Document.created_at)
+                select(Document)
+                .where(Document.knowledge_base_id == kb_id)
+                .order_by(Document.created_at, Document.id)
+                .offset(offset)
+                .limit(limit)
             )
         ).all()
-        return DocumentsPublic(data=[_doc_public(d) for d in rows], count=len(rows))
+        total = await self.db.scalar(select(func.count()).where(Document.knowledge_base_id == kb_id)) or 0
+        return DocumentsPublic(data=[_doc_public(d) for d in rows], count=int(total))
 
     async def remove(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID) -> None:
         """Delete a document; its chunks go in the same transaction."""

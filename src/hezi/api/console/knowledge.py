@@ -63,9 +63,14 @@ async def delete_kb(workspace_id: uuid.UUID, kb_id: uuid.UUID, caller: CallerDep
 
 @router.get("/{kb_id}/documents")
 async def list_documents(
-    workspace_id: uuid.UUID, kb_id: uuid.UUID, caller: CallerDep, kbs: ServiceDep
+    workspace_id: uuid.UUID,
+    kb_id: uuid.UUID,
+    caller: CallerDep,
+    kbs: ServiceDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
 ) -> DocumentsPublic:
-    return await kbs.documents(caller, workspace_id, kb_id)
+    return await kbs.documents(caller, workspace_id, kb_id, offset=offset, limit=limit)
 
 
 @router.post(

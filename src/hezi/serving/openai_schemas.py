@@ -78,6 +78,19 @@ class ChatCompletionRequest(SamplingFields):
     tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
 
+    def worker_body(self, default_max: int) -> dict[str, Any]:
+        """What a llama.cpp worker's /generate takes for this chat (llamacpp/worker.py)."""
+        body: dict[str, Any] = {
+            "messages": [m.model_dump(exclude_none=True) for m in self.messages],
+            **self.sampling(default_max),
+        }
+        if self.tools:
+            body["tools"] = [t.model_dump() for t in self.tools]
+            body["tool_choice"] = self.tool_choice or "auto"
+        if self.response_format:
+            body["response_format"] = self.response_format
+        return body
+
 
 class CompletionRequest(SamplingFields):
     prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +17,9 @@ router = APIRouter(prefix="/hardware", tags=["hardware"])
 async def hardware(request: Request, caller: CallerDep) -> dict[str, Any]:
     """What the box has, and its load a few seconds ago. Server paths are for platform administrators only."""
     sampler: HardwareSampler = request.app.state.sampler
-    latest = sampler.latest or sampler.sample()
+    latest = sampler.latest
+    if latest is None:  # before the first sample: read now, off the event loop (NVML and /proc reads block)
+        latest = await asyncio.to_thread(sampler.sample)
     out = {"inventory": latest.inventory.to_json(), "latest": latest.to_json()}
     if not caller.principal.user.is_superuser:
         out["inventory"]["disk"]["path"] = out["latest"]["disk"]["path"] = ""

@@ -41,7 +41,7 @@ ServiceDep = Annotated[KnowledgeService, Depends(get_service)]
 
 @router.get("")
 async def list_kbs(workspace_id: uuid.UUID, caller: CallerDep, kbs: ServiceDep) -> KnowledgeBasesPublic:
-    return await kbs.list(caller, workspace_id)
+    return await kbs.list_bases(caller, workspace_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

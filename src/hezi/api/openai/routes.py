@@ -90,6 +90,11 @@ def _usage(caller: GatewayCaller, model: str, endpoint: str, outcome: wire.Outco
     )
 
 
+def _recorder(meter: UsageMeter, caller: GatewayCaller, model: str, endpoint: str) -> Callable[[wire.Outcome], None]:
+    """Meters a request once its outcome is known (at the end of a stream, or of a whole answer)."""
+    return lambda outcome: meter.record(_usage(caller, model, endpoint, outcome))
+
+
 @router.get("/models")
 async def list_models(caller: GatewayCallerDep, gateway: GatewayDep, providers: ProvidersDep) -> dict[str, Any]:
     local = [{"id": n, "object": "model", "created": 0, "owned_by": "hezi", "kind": k} for n, k in gateway.models()]
@@ -146,9 +151,7 @@ async def _local(
     """A local generation as server-sent events or one JSON answer; metered either way."""
     outcome = wire.Outcome()
     created = int(time.time())
-
-    def record(o: wire.Outcome) -> None:
-        meter.record(_usage(caller, body.model, endpoint, o))
+    record = _recorder(meter, caller, body.model, endpoint)
 
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -173,17 +176,8 @@ async def chat_completions(
 ) -> Response:
     if target := await providers.resolve(caller.workspace_id, body.model):
         return await _remote(target, "/chat/completions", request, body.stream,
-                             lambda o: meter.record(_usage(caller, body.model, "chat", o)))  # fmt: skip
-    payload: dict[str, Any] = {
-        "messages": [m.model_dump(exclude_none=True) for m in body.messages],
-        **body.sampling(DEFAULT_MAX_TOKENS),
-    }
-    if body.tools:
-        payload["tools"] = [t.model_dump() for t in body.tools]
-        payload["tool_choice"] = body.tool_choice or "auto"
-    if body.response_format:
-        payload["response_format"] = body.response_format
-    events = await gateway.generate(body.model, payload)
+                             _recorder(meter, caller, body.model, "chat"))  # fmt: skip
+    events = await gateway.generate(body.model, body.worker_body(DEFAULT_MAX_TOKENS))
     return await _local(
         events, body, caller, meter, endpoint="chat", cid=wire.new_id("chatcmpl"), stream_fn=wire.chat_stream,
         build=lambda o, cid, created: wire.chat_completion(o, cid=cid, created=created, model=body.model),
@@ -201,7 +195,7 @@ async def completions(
 ) -> Response:
     if target := await providers.resolve(caller.workspace_id, body.model):
         return await _remote(target, "/completions", request, body.stream,
-                             lambda o: meter.record(_usage(caller, body.model, "completion", o)))  # fmt: skip
+                             _recorder(meter, caller, body.model, "completion"))  # fmt: skip
     events = await gateway.generate(body.model, {"prompt": body.text, **body.sampling(DEFAULT_MAX_TOKENS)})
     prefix = body.text if body.echo else ""
 
@@ -225,7 +219,7 @@ async def embeddings(
 ) -> Response | dict[str, Any]:
     if target := await providers.resolve(caller.workspace_id, body.model):
         return await _remote(target, "/embeddings", request, False,
-                             lambda o: meter.record(_usage(caller, body.model, "embedding", o)))  # fmt: skip
+                             _recorder(meter, caller, body.model, "embedding"))  # fmt: skip
     outcome = wire.Outcome()
     try:
         vectors, tokens = await gateway.embed(body.model, body.texts)

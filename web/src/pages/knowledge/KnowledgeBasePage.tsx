@@ -1,6 +1,7 @@
-import { ArrowLeftOutlined, DeleteOutlined, PlusOutlined, ReloadOutlined } from "@ant-design/icons";
+import { ArrowLeftOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Descriptions, Flex, Result, Space, Table, Tabs, Tooltip, Typography, type ButtonProps } from "antd";
+import { Alert, App, Button, Card, Descriptions, Result, Space, Table, Tabs, Typography, type ButtonProps } from "antd";
+import { ListToolbar } from "../../components/ListToolbar";
 import { useEffect, useState, type HTMLAttributes } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
@@ -178,27 +179,13 @@ function DocumentsTable({
 
   return (
     <>
-      <Flex justify="space-between" align="center" gap={16} style={{ marginBottom: 16 }}>
-        <Typography.Text type="secondary">
-          {editor ? t("knowledge.docsHint") : t("knowledge.readOnly", { workspace: workspace.name })}
-        </Typography.Text>
-        <Space>
-          <Tooltip title={t("common.refresh")}>
-            <Button
-              icon={<ReloadOutlined />}
-              onClick={() => void docs.refetch()}
-              loading={docs.isFetching && !docs.isPending}
-              aria-label={t("common.refresh")}
-              data-testid="docs-refresh"
-            />
-          </Tooltip>
-          {editor && (
-            <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)} data-testid="docs-add">
-              {t("knowledge.add.button")}
-            </Button>
-          )}
-        </Space>
-      </Flex>
+      <ListToolbar
+        hint={editor ? t("knowledge.docsHint") : t("knowledge.readOnly", { workspace: workspace.name })}
+        onRefresh={() => void docs.refetch()}
+        refreshing={docs.isFetching && !docs.isPending}
+        refreshTestId="docs-refresh"
+        action={editor && { label: t("knowledge.add.button"), icon: <PlusOutlined />, onClick: () => setAdding(true), testId: "docs-add" }}
+      />
       <Table<DocumentPublic>
         rowKey="id"
         loading={docs.isPending}

@@ -1,6 +1,7 @@
-import { DeleteOutlined, PlusOutlined, ReloadOutlined } from "@ant-design/icons";
+import { DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Flex, Space, Table, Tag, Tooltip, Typography, type ButtonProps } from "antd";
+import { ListToolbar } from "../../components/ListToolbar";
 import { useState, type HTMLAttributes } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
@@ -78,27 +79,13 @@ function KnowledgeBaseTable({ workspace }: { workspace: WorkspaceRef }) {
 
   return (
     <Card>
-      <Flex justify="space-between" align="center" gap={16} style={{ marginBottom: 16 }}>
-        <Typography.Text type="secondary">
-          {editor ? t("knowledge.listHint", { workspace: workspace.name }) : t("knowledge.readOnly", { workspace: workspace.name })}
-        </Typography.Text>
-        <Space>
-          <Tooltip title={t("common.refresh")}>
-            <Button
-              icon={<ReloadOutlined />}
-              onClick={() => void kbs.refetch()}
-              loading={kbs.isFetching && !kbs.isPending}
-              aria-label={t("common.refresh")}
-              data-testid="kb-refresh"
-            />
-          </Tooltip>
-          {editor && (
-            <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="kb-create">
-              {t("knowledge.create")}
-            </Button>
-          )}
-        </Space>
-      </Flex>
+      <ListToolbar
+        hint={editor ? t("knowledge.listHint", { workspace: workspace.name }) : t("knowledge.readOnly", { workspace: workspace.name })}
+        onRefresh={() => void kbs.refetch()}
+        refreshing={kbs.isFetching && !kbs.isPending}
+        refreshTestId="kb-refresh"
+        action={editor && { label: t("knowledge.create"), icon: <PlusOutlined />, onClick: () => setCreating(true), testId: "kb-create" }}
+      />
       <Table<KnowledgeBasePublic>
         rowKey="id"
         loading={kbs.isPending}

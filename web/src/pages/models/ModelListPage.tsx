@@ -1,6 +1,7 @@
-import { CloudUploadOutlined, DeleteOutlined, DownOutlined, PauseCircleOutlined, ReloadOutlined } from "@ant-design/icons";
+import { CloudUploadOutlined, DeleteOutlined, DownOutlined, PauseCircleOutlined } from "@ant-design/icons";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Descriptions, Dropdown, Flex, Space, Table, Tag, Tooltip, Typography, type ButtonProps } from "antd";
+import { ListToolbar } from "../../components/ListToolbar";
 import { useState, type HTMLAttributes } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
@@ -176,19 +177,13 @@ export function ModelListPage() {
 
   return (
     <>
-      <Flex justify="space-between" align="center" gap={16} style={{ marginBottom: 16 }}>
-        <Typography.Text type="secondary">{admin ? t("models.listHint") : t("models.adminsOnly")}</Typography.Text>
-        <Space>
-          <Tooltip title={t("common.refresh")}>
-            <Button icon={<ReloadOutlined />} onClick={() => void models.refetch()} loading={models.isFetching && !models.isPending} aria-label={t("common.refresh")} data-testid="models-refresh" />
-          </Tooltip>
-          {admin && (
-            <Button type="primary" icon={<CloudUploadOutlined />} onClick={() => setImporting(true)} data-testid="model-import">
-              {t("models.import")}
-            </Button>
-          )}
-        </Space>
-      </Flex>
+      <ListToolbar
+        hint={admin ? t("models.listHint") : t("models.adminsOnly")}
+        onRefresh={() => void models.refetch()}
+        refreshing={models.isFetching && !models.isPending}
+        refreshTestId="models-refresh"
+        action={admin && { label: t("models.import"), icon: <CloudUploadOutlined />, onClick: () => setImporting(true), testId: "model-import" }}
+      />
       <Table<ModelPublic>
         rowKey="id"
         loading={models.isPending}

@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.accounts import audit
 from hezi.accounts.principal import Caller
-from hezi.accounts.roles import Role
-from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.tables import Chunk, Document, KnowledgeBase
 from hezi.errors import NotFound
+from hezi.knowledge import access
+from hezi.knowledge.access import Embed
 from hezi.knowledge.schemas import ChunkCreate, ChunkPublic, ChunksPublic, ChunkUpdate
 from hezi.knowledge.search_tokens import document_text
-from hezi.knowledge.service import DocumentNotFound, Embed, KnowledgeBaseNotFound
 
 
 class ChunkNotFound(NotFound):
@@ -37,18 +36,8 @@ class ChunkService:
     async def _document(
         self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, *, write: bool
     ) -> tuple[KnowledgeBase, Document]:
-        acc = await WorkspaceService(self.db).access(caller, ws)
-        if write:
-            acc.require(Role.EDITOR, "edit chunks")
-        kb = await self.db.scalar(
-            select(KnowledgeBase).where(KnowledgeBase.id == kb_id, KnowledgeBase.workspace_id == ws)
-        )
-        if kb is None:
-            raise KnowledgeBaseNotFound("No such knowledge base in this workspace.")
-        doc = await self.db.scalar(select(Document).where(Document.id == doc_id, Document.knowledge_base_id == kb_id))
-        if doc is None:
-            raise DocumentNotFound("No such document in this knowledge base.")
-        return kb, doc
+        kb = await access.knowledge_base(self.db, caller, ws, kb_id, write=write, action="edit chunks")
+        return kb, await access.document(self.db, kb_id, doc_id)
 
     async def list(
         self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, *, offset: int, limit: int

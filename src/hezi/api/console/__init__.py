@@ -6,6 +6,7 @@ from hezi.api.console import (
     api_keys,
     audit,
     auth,
+    documents,
     hardware,
     knowledge,
     members,
@@ -18,5 +19,18 @@ from hezi.api.console import (
 from hezi.api.errors import CONSOLE_ERRORS
 
 router = APIRouter(prefix="/api", responses=CONSOLE_ERRORS)
-for module in (auth, users, workspaces, members, api_keys, audit, hardware, knowledge, models, providers, usage):
+for module in (
+    auth,
+    users,
+    workspaces,
+    members,
+    api_keys,
+    audit,
+    hardware,
+    knowledge,
+    documents,
+    models,
+    providers,
+    usage,
+):
     router.include_router(module.router)

@@ -28,18 +28,28 @@ class KnowledgeBase(Timestamped, Base):
     dims: Mapped[int] = mapped_column(Integer, nullable=False)
     # How documents are cut: {"mode": "automatic" | "custom" | "parent_child", ...} (hezi.knowledge.chunking).
     chunking: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Default retrieval settings (mode, top_k, score_threshold, weights, rerank_model) for callers that name none.
+    retrieval: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Document(Timestamped, Base):
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_metadata", "metadata", postgresql_using="gin"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), nullable=False, index=True
     )
     name: Mapped[str] = mapped_column(String(255), nullable=False)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)  # upload | text
+    source: Mapped[str] = mapped_column(String(16), nullable=False)  # upload | text | url | qa
+    source_url: Mapped[str | None] = mapped_column(Text)
+    # Documents added in one request share a batch (Dify's indexing-status is asked per batch).
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Free key → value pairs callers filter retrieval by (e.g. {"department": "HR", "year": 2025}).
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, nullable=False, default=dict, server_default="{}"
+    )
     file_path: Mapped[str] = mapped_column(Text, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -70,7 +80,8 @@ class Chunk(Base):
     )
     ordinal: Mapped[int] = mapped_column(Integer, nullable=False)
     parent_ordinal: Mapped[int | None] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)  # what is embedded; the question of a Q&A pair
+    answer: Mapped[str | None] = mapped_column(Text)  # the answer of a Q&A pair, returned with its question
     section: Mapped[str] = mapped_column(Text, nullable=False, default="")
     page_start: Mapped[int | None] = mapped_column(Integer)
     page_end: Mapped[int | None] = mapped_column(Integer)

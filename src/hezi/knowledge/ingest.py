@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.db.base import utcnow
-from hezi.db.tables import Chunk, Document, KnowledgeBase
+from hezi.db.tables import Chunk, ChunkParent, Document, KnowledgeBase
 from hezi.errors import DomainError, TooManyRequests, Unavailable
 from hezi.knowledge.chunking import chunk_document
 from hezi.knowledge.parsing import parse_document
@@ -91,6 +91,10 @@ async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase) -> N
             .on_conflict_do_nothing(index_elements=[Chunk.document_id, Chunk.ordinal])
         )
         await db.execute(stmt)
+    if chunked.parents:  # parent–child mode: the passages hits on children return
+        parents = [{"document_id": doc.id, "ordinal": p.ordinal, "text": p.text} for p in chunked.parents]
+        for start in range(0, len(parents), 500):
+            await db.execute(insert(ChunkParent).values(parents[start : start + 500]).on_conflict_do_nothing())
     await db.execute(update(Document).where(Document.id == doc.id).values(chunks_total=len(rows)))
     await db.commit()
 

@@ -2,13 +2,14 @@
 
 from hezi.db.tables.accounts import ApiKey, AuditEntry, LoginFailure, Membership, Session, User, Workspace
 from hezi.db.tables.hardware import HardwareSample
-from hezi.db.tables.knowledge import Chunk, Document, KnowledgeBase
+from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Chunk",
+    "ChunkParent",
     "Deployment",
     "Document",
     "HardwareSample",

@@ -91,3 +91,15 @@ class Chunk(Base):
     # No fixed dimension: HNSW indexes are partial, one per dimension (decision 0007).
     embedding: Mapped[Any] = mapped_column(Vector(), nullable=True)
     dims: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ChunkParent(Base):
+    """Parent–child knowledge bases: the passage a child chunk came from, returned with a hit on the child."""
+
+    __tablename__ = "chunk_parents"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)

@@ -32,9 +32,20 @@ def upgrade() -> None:
     # Metadata filters are containment tests (metadata @> '{"k": "v"}').
     op.create_index("ix_documents_metadata", "documents", ["metadata"], postgresql_using="gin")
     op.add_column("chunks", sa.Column("answer", sa.Text(), nullable=True))
+    op.create_table(
+        "chunk_parents",
+        sa.Column("document_id", sa.Uuid(), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["documents.id"], name=op.f("fk_chunk_parents_document_id_documents"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("document_id", "ordinal", name=op.f("pk_chunk_parents")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("chunk_parents")
     op.drop_column("chunks", "answer")
     op.drop_index("ix_documents_metadata", table_name="documents")
     op.drop_index(op.f("ix_documents_batch"), table_name="documents")

@@ -15,6 +15,8 @@ from hezi.knowledge.bases import BaseService
 from hezi.knowledge.chunks import ChunkService
 from hezi.knowledge.documents import DocumentService
 from hezi.knowledge.search import SearchService
+from hezi.serving.providers import ProviderService
+from hezi.serving.rerank import Reranker
 
 
 def _files(settings: SettingsDep) -> Path:
@@ -41,7 +43,8 @@ def get_chunks(request: Request, db: SessionDep) -> ChunkService:
 
 
 def get_search(request: Request, db: SessionDep) -> SearchService:
-    return SearchService(db, request.app.state.embed)
+    providers = ProviderService(db, request.app.state.secret_box, request.app.state.egress_allowed)
+    return SearchService(db, request.app.state.embed, Reranker(providers))
 
 
 BasesDep = Annotated[BaseService, Depends(get_bases)]

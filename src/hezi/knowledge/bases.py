@@ -7,7 +7,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,13 @@ from hezi.errors import Conflict
 from hezi.knowledge import access, retrieval
 from hezi.knowledge.access import Defer, Embed
 from hezi.knowledge.rules import DEFAULT, rules_from
-from hezi.knowledge.schemas import KnowledgeBaseCreate, KnowledgeBasePublic, KnowledgeBasesPublic
+from hezi.knowledge.schemas import (
+    KnowledgeBaseCreate,
+    KnowledgeBasePublic,
+    KnowledgeBasesPublic,
+    KnowledgeBaseUpdate,
+    RetrievalSettings,
+)
 
 DEFAULT_EMBEDDING_MODEL = "all-minilm-l6-v2"
 
@@ -44,6 +50,7 @@ class BaseService:
             workspace_id=workspace_id, name=body.name, description=body.description, embedding_model=model,
             dims=len(probe[0]), chunking={**DEFAULT, **body.chunking} if body.chunking.get("mode", "automatic")
             == "automatic" else body.chunking, created_by=caller.principal.user_id, created_at=utcnow(),
+            retrieval=body.retrieval.model_dump() if body.retrieval else {},
         )  # fmt: skip
         self.db.add(kb)
         try:
@@ -69,6 +76,56 @@ class BaseService:
 
     async def get(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID) -> KnowledgeBasePublic:
         return await self._public(await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=False))
+
+    async def update(
+        self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, body: KnowledgeBaseUpdate
+    ) -> KnowledgeBasePublic:
+        """Rename, describe, change defaults; a new embedding model re-embeds every chunk in the background."""
+        kb = await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=True)
+        changed = sorted(body.model_fields_set)
+        if body.name is not None:
+            kb.name = body.name
+        if body.description is not None:
+            kb.description = body.description
+        if body.chunking is not None:
+            rules_from(body.chunking)
+            kb.chunking = {**DEFAULT, **body.chunking} if body.chunking.get("mode", "automatic") == "automatic" \
+                else body.chunking  # fmt: skip
+        if body.retrieval is not None:
+            kb.retrieval = body.retrieval.model_dump()
+        requeue: list[uuid.UUID] = []
+        if body.embedding_model is not None and body.embedding_model != kb.embedding_model:
+            requeue = await self._reindex(kb, body.embedding_model)
+        try:
+            await self.db.flush()
+        except IntegrityError:
+            await self.db.rollback()
+            raise KnowledgeBaseNameTaken(f"This workspace already has a knowledge base named {body.name!r}.") from None
+        audit.record_for(self.db, caller, "knowledge_base.updated", workspace_id=workspace_id, target=kb.name,
+                         details={"changed": changed, "reindexed_documents": len(requeue)})  # fmt: skip
+        await self.db.commit()
+        for doc_id in requeue:
+            await self.defer(doc_id)
+        return await self._public(kb)
+
+    async def _reindex(self, kb: KnowledgeBase, model: str) -> list[uuid.UUID]:
+        """Point the knowledge base at `model`, drop every vector and queue its documents to be embedded again.
+
+        Ingestion writes a vector only while the model it was made with is still the knowledge base's
+        (ingest._embed), so a job that was running with the old model cannot leave old vectors behind."""
+        probe = await self.embed(model, ["dimension probe"])  # it must exist and be an embedding model
+        kb.embedding_model, kb.dims = model, len(probe[0])
+        await retrieval.ensure_vector_index(self.db, kb.dims)
+        await self.db.execute(
+            update(Chunk).where(Chunk.knowledge_base_id == kb.id).values(embedding=None, dims=kb.dims)
+        )
+        rows = await self.db.execute(
+            update(Document)
+            .where(Document.knowledge_base_id == kb.id, Document.chunks_total > 0)
+            .values(status="queued", chunks_embedded=0, error=None, error_code=None, updated_at=utcnow())
+            .returning(Document.id)
+        )
+        return [r[0] for r in rows.all()]
 
     async def delete(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID) -> None:
         kb = await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=True)
@@ -102,5 +159,6 @@ class BaseService:
     def _public_with(kb: KnowledgeBase, docs: int, chunks: int) -> KnowledgeBasePublic:
         return KnowledgeBasePublic(
             id=kb.id, name=kb.name, description=kb.description, embedding_model=kb.embedding_model, dims=kb.dims,
-            chunking=kb.chunking, documents=int(docs), chunks=int(chunks), created_at=kb.created_at,
+            chunking=kb.chunking, retrieval=RetrievalSettings.model_validate(kb.retrieval or {}),
+            documents=int(docs), chunks=int(chunks), created_at=kb.created_at,
         )  # fmt: skip

@@ -1,23 +1,77 @@
-"""Finding chunks: vector (cosine), full text (jieba tokens), and hybrid by reciprocal-rank fusion."""
+"""Finding chunks: vector (cosine), full text (jieba tokens), hybrid by reciprocal-rank or weighted fusion, each
+optionally narrowed by document metadata. SQL lives here; what callers ask for is shaped in search.py."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hezi.knowledge.schemas import MetadataCondition
 from hezi.knowledge.search_tokens import query_terms
 
 RRF_K = 60  # the usual constant: ranks beyond the first few matter less and less
+# ts_rank_cd's normalisation 32 maps rank r to r / (r + 1): full-text scores fall in 0…1 like cosine similarities,
+# which is what weighted fusion and a single score threshold need. The order is the same as the raw rank's.
+TS_NORM = 32
 
 
 @dataclass
 class Hit:
     chunk_id: int
     score: float
+    scores: dict[str, float | None] = field(default_factory=dict)  # each mode's own score
+
+
+@dataclass
+class Filter:
+    """A SQL condition on documents `d` plus its bound parameters."""
+
+    sql: str = "TRUE"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def metadata_filter(conditions: list[MetadataCondition]) -> Filter:
+    """AND of the conditions, every key and value bound as a parameter (never spliced into the SQL)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for i, c in enumerate(conditions):
+        k, v = f"mk{i}", f"mv{i}"
+        params[k] = c.key
+        key = f"CAST(:{k} AS text)"  # psycopg sends untyped parameters; jsonb's operators need to know
+        field_ = f"(d.metadata -> {key})"
+        if c.op in ("exists", "not_exists"):
+            parts.append(("" if c.op == "exists" else "NOT ") + f"(d.metadata ? {key})")
+            continue
+        params[v] = json.dumps(c.value)
+        value = f"CAST(:{v} AS jsonb)"
+        if c.op == "eq":
+            parts.append(f"d.metadata @> jsonb_build_object({key}, {value})")  # containment: the GIN index helps
+        elif c.op == "ne":
+            parts.append(f"{field_} IS DISTINCT FROM {value}")
+        elif c.op in ("in", "not_in"):
+            test = f"{field_} IN (SELECT jsonb_array_elements({value}))"
+            parts.append(test if c.op == "in" else f"NOT coalesce({test}, false)")
+        elif c.op == "contains":
+            params[v] = str(c.value)
+            parts.append(f"strpos(lower(d.metadata ->> {key}), lower(CAST(:{v} AS text))) > 0")
+        else:  # gt gte lt lte: only between values of the same JSON type (numbers with numbers, text with text)
+            sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
+            parts.append(f"(jsonb_typeof({field_}) = jsonb_typeof({value}) AND {field_} {sym} {value})")
+    return Filter(" AND ".join(parts) or "TRUE", params)
+
+
+def _scope(kb_id: uuid.UUID, where: Filter) -> tuple[str, dict[str, Any]]:
+    """Chunks of the knowledge base that are enabled and whose documents pass the metadata filter."""
+    sql = "c.knowledge_base_id = :kb AND c.enabled"
+    if where.sql != "TRUE":
+        # where.sql is built by metadata_filter from fixed fragments; keys and values are bound parameters
+        sql += f" AND c.document_id IN (SELECT d.id FROM documents d WHERE d.knowledge_base_id = :kb AND {where.sql})"  # noqa: S608
+    return sql, {"kb": kb_id, **where.params}
 
 
 async def ensure_vector_index(db: AsyncSession, dims: int) -> None:
@@ -30,52 +84,108 @@ async def ensure_vector_index(db: AsyncSession, dims: int) -> None:
     )
 
 
-async def vector_hits(db: AsyncSession, kb_id: uuid.UUID, dims: int, vector: list[float], k: int) -> list[Hit]:
+async def vector_hits(
+    db: AsyncSession, kb_id: uuid.UUID, dims: int, vector: list[float], k: int, where: Filter | None = None
+) -> list[Hit]:
+    d = int(dims)
+    scope, params = _scope(kb_id, where or Filter())
+    # HNSW returns at most ef_search rows, and a filter could leave fewer than k of them: widen the search and let
+    # pgvector keep scanning until k rows pass (iterative scan, pgvector ≥ 0.8).
+    await db.execute(text(f"SET LOCAL hnsw.ef_search = {max(40, min(int(k), 1000))}"))
+    await db.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    rows = await db.execute(
+        text(
+            f"SELECT id, score FROM (SELECT c.id, "  # noqa: S608
+            f"1 - ((c.embedding::vector({d})) <=> CAST(:q AS vector({d}))) AS score "
+            f"FROM chunks c WHERE {scope} AND c.dims = {d} AND c.embedding IS NOT NULL "
+            f"ORDER BY (c.embedding::vector({d})) <=> CAST(:q AS vector({d})) LIMIT :k) hits ORDER BY score DESC, id"
+        ),
+        {"q": str(vector), "k": k, **params},
+    )
+    return [Hit(int(i), float(s), {"vector": float(s)}) for i, s in rows.all()]
+
+
+def _tsquery(query: str) -> str | None:
+    terms = query_terms(query)
+    return " | ".join(f"'{t}'" for t in terms) if terms else None
+
+
+async def full_text_hits(
+    db: AsyncSession, kb_id: uuid.UUID, query: str, k: int, where: Filter | None = None
+) -> list[Hit]:
+    tsquery = _tsquery(query)
+    if tsquery is None:
+        return []
+    scope, params = _scope(kb_id, where or Filter())
+    rows = await db.execute(
+        text(
+            f"SELECT c.id, ts_rank_cd(c.tokens, q, {TS_NORM}) AS score FROM chunks c, to_tsquery('simple', :tq) q "  # noqa: S608
+            f"WHERE {scope} AND c.tokens @@ q ORDER BY score DESC, c.id LIMIT :k"
+        ),
+        {"tq": tsquery, "k": k, **params},
+    )
+    return [Hit(int(i), float(s), {"full_text": float(s)}) for i, s in rows.all()]
+
+
+async def score_both(db: AsyncSession, dims: int, vector: list[float], query: str, hits: list[Hit]) -> None:
+    """Fill in the mode a hit was not found by (its cosine, or its text rank; 0 when no term matches), so every
+    hybrid hit shows both scores and weighted fusion compares like with like."""
+    if not hits:
+        return
     d = int(dims)
     rows = await db.execute(
         text(
-            f"SELECT id, 1 - ((embedding::vector({d})) <=> CAST(:q AS vector({d}))) AS score FROM chunks "  # noqa: S608
-            f"WHERE knowledge_base_id = :kb AND dims = {d} AND enabled AND embedding IS NOT NULL "
-            f"ORDER BY (embedding::vector({d})) <=> CAST(:q AS vector({d})) LIMIT :k"
+            f"SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:q AS vector({d}))), "  # noqa: S608
+            f"coalesce(ts_rank_cd(c.tokens, to_tsquery('simple', :tq), {TS_NORM}), 0) "
+            "FROM chunks c WHERE c.id = ANY(:ids)"
         ),
-        {"q": str(vector), "kb": kb_id, "k": k},
+        {"q": str(vector), "tq": _tsquery(query) or "''", "ids": [h.chunk_id for h in hits]},
     )
-    return [Hit(int(i), float(s)) for i, s in rows.all()]
+    both = {int(i): (v, t) for i, v, t in rows.all()}
+    for h in hits:
+        v, t = both.get(h.chunk_id, (None, None))
+        h.scores = {"vector": None if v is None else float(v), "full_text": None if t is None else float(t)}
 
 
-async def full_text_hits(db: AsyncSession, kb_id: uuid.UUID, query: str, k: int) -> list[Hit]:
-    terms = query_terms(query)
-    if not terms:
-        return []
-    tsquery = " | ".join(f"'{t}'" for t in terms)
-    rows = await db.execute(
-        text(
-            "SELECT id, ts_rank_cd(tokens, q) AS score FROM chunks, to_tsquery('simple', :q) q "
-            "WHERE knowledge_base_id = :kb AND enabled AND tokens @@ q ORDER BY score DESC, id LIMIT :k"
-        ),
-        {"q": tsquery, "kb": kb_id, "k": k},
-    )
-    return [Hit(int(i), float(s)) for i, s in rows.all()]
+def union(*lists: list[Hit]) -> list[Hit]:
+    seen: dict[int, Hit] = {}
+    for hits in lists:
+        for h in hits:
+            seen.setdefault(h.chunk_id, Hit(h.chunk_id, h.score, dict(h.scores)))
+    return list(seen.values())
 
 
-def fuse(*lists: list[Hit], k: int) -> list[Hit]:
+def fuse_rrf(*lists: list[Hit], k: int) -> list[Hit]:
     """Reciprocal-rank fusion: each list adds 1 / (60 + rank); no score scales need to agree."""
     scores: dict[int, float] = {}
     for hits in lists:
         for rank, hit in enumerate(hits, start=1):
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    by_id = {h.chunk_id: h for h in union(*lists)}
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return [Hit(cid, score) for cid, score in ranked]
+    return [Hit(cid, score, by_id[cid].scores) for cid, score in ranked]
+
+
+def fuse_weighted(candidates: list[Hit], vector_weight: float, k: int) -> list[Hit]:
+    """score = w × cosine + (1 − w) × normalised text rank, over candidates whose both scores are known."""
+    out = []
+    for h in candidates:
+        v, t = h.scores.get("vector") or 0.0, h.scores.get("full_text") or 0.0
+        out.append(Hit(h.chunk_id, vector_weight * v + (1 - vector_weight) * t, h.scores))
+    out.sort(key=lambda h: (-h.score, h.chunk_id))
+    return out[:k]
 
 
 async def load(db: AsyncSession, hits: list[Hit]) -> list[dict[str, Any]]:
-    """The chunks behind `hits`, in order, with their documents' names."""
+    """The chunks behind `hits`, in order, with their documents' names and metadata and any parent passage."""
     if not hits:
         return []
     rows = await db.execute(
         text(
-            "SELECT c.id, c.document_id, d.name, c.ordinal, c.text, c.section, c.page_start, c.page_end "
-            "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(:ids)"
+            "SELECT c.id, c.document_id, d.name, c.ordinal, c.text, c.answer, p.text, c.section, c.page_start, "
+            "c.page_end, d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "LEFT JOIN chunk_parents p ON p.document_id = c.document_id AND p.ordinal = c.parent_ordinal "
+            "WHERE c.id = ANY(:ids)"
         ),
         {"ids": [h.chunk_id for h in hits]},
     )
@@ -84,6 +194,8 @@ async def load(db: AsyncSession, hits: list[Hit]) -> list[dict[str, Any]]:
     for h in hits:
         r = by_id.get(h.chunk_id)
         if r is not None:
-            out.append({"document_id": r[1], "document_name": r[2], "ordinal": r[3], "text": r[4], "section": r[5],
-                        "page_start": r[6], "page_end": r[7], "score": round(h.score, 6)})  # fmt: skip
+            out.append({"chunk_id": r[0], "document_id": r[1], "document_name": r[2], "ordinal": r[3], "text": r[4],
+                        "answer": r[5], "parent_text": r[6], "section": r[7], "page_start": r[8], "page_end": r[9],
+                        "metadata": r[10] or {}, "score": round(h.score, 6),
+                        "scores": {m: None if s is None else round(s, 6) for m, s in h.scores.items()}})  # fmt: skip
     return out

@@ -20,6 +20,19 @@ class KnowledgeBaseCreate(BaseModel):
         default=None, description="a deployed embedding model; default: the bundled all-minilm-l6-v2"
     )
     chunking: dict[str, Any] = Field(default_factory=lambda: {"mode": "automatic"})
+    retrieval: RetrievalSettings | None = None
+
+
+class KnowledgeBaseUpdate(BaseModel):
+    """Changing the embedding model re-indexes every chunk in the background; chunking applies to new documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    embedding_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    chunking: dict[str, Any] | None = None
+    retrieval: RetrievalSettings | None = None
 
 
 class KnowledgeBasePublic(BaseModel):
@@ -29,6 +42,7 @@ class KnowledgeBasePublic(BaseModel):
     embedding_model: str
     dims: int
     chunking: dict[str, Any]
+    retrieval: RetrievalSettings
     documents: int
     chunks: int
     created_at: datetime
@@ -44,12 +58,31 @@ class TextDocumentCreate(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     text: Annotated[str, StringConstraints(min_length=1, max_length=5_000_000)]
+    metadata: dict[str, Any] | None = Field(default=None, description="key → string, number or boolean")
+
+
+class UrlDocumentCreate(BaseModel):
+    """A page or file fetched from the web (through the egress guard) when the request is made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
+    metadata: dict[str, Any] | None = Field(default=None, description="key → string, number or boolean")
+
+
+class DocumentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, Any] = Field(description="replaces the document's metadata: key → string, number or boolean")
 
 
 class DocumentPublic(BaseModel):
     id: uuid.UUID
     name: str
-    source: str
+    source: str  # upload | text | url | qa
+    source_url: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
     size_bytes: int
     status: Literal["queued", "parsing", "embedding", "ready", "failed"]
     error: str | None
@@ -65,25 +98,69 @@ class DocumentsPublic(BaseModel):
     count: int
 
 
-class RetrieveRequest(BaseModel):
+Mode = Literal["vector", "full_text", "hybrid"]
+MetadataValue = str | int | float | bool
+
+
+class MetadataCondition(BaseModel):
+    """One test on a document's metadata; a retrieval's conditions must all hold."""
+
     model_config = ConfigDict(extra="forbid")
 
-    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-    mode: Literal["vector", "full_text", "hybrid"] = "hybrid"
+    key: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    op: Literal["eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists"] = "eq"
+    value: MetadataValue | list[MetadataValue] | None = None
+
+
+class RetrievalSettings(BaseModel):
+    """How to search: asked per request, or stored on a knowledge base as the default for callers that name none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode = "hybrid"
     top_k: Annotated[int, Field(ge=1, le=100)] = 5
-    # Vector scores are cosine similarities (-1…1), full-text scores ts_rank_cd (≥ 0), hybrid scores RRF sums.
+    # Vector scores are cosine similarities (-1…1), full-text scores ts_rank_cd normalised to 0…1, hybrid scores
+    # RRF sums (rrf) or the weighted sum (weighted); a rerank score replaces the score when a reranker ran.
     score_threshold: Annotated[float, Field(ge=-1)] | None = None
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    vector_weight: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.7, description="weighted fusion: score = w × vector + (1 − w) × full text"
+    )
+    rerank_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="a deployed reranker or provider/model; reorders the fused candidates"
+    )
+
+
+class RetrieveRequest(RetrievalSettings):
+    """Settings not given here come from the knowledge base's stored retrieval defaults."""
+
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    filters: list[MetadataCondition] = Field(default_factory=list, max_length=20)
+
+
+class HitScores(BaseModel):
+    """Each mode's own score for a hit, so hit testing shows why it ranked where it did; None = not computed."""
+
+    vector: float | None = None
+    full_text: float | None = None
+    rerank: float | None = None
 
 
 class RetrievedChunk(BaseModel):
+    chunk_id: int
     document_id: uuid.UUID
     document_name: str
     ordinal: int
     text: str
+    answer: str | None = None
+    # Parent–child knowledge bases: the parent passage the matched child belongs to (what a prompt should quote).
+    parent_text: str | None = None
     section: str
     page_start: int | None
     page_end: int | None
+    metadata: dict[str, Any] = Field(default_factory=dict)
     score: float
+    scores: HitScores
 
 
 class RetrieveResponse(BaseModel):
@@ -96,6 +173,7 @@ class ChunkPublic(BaseModel):
     id: int
     ordinal: int
     text: str
+    answer: str | None = None  # Q&A chunks: `text` is the question (what is embedded), this the answer
     section: str
     page_start: int | None
     page_end: int | None
@@ -112,6 +190,7 @@ class ChunkUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
     enabled: bool | None = None
 
 
@@ -119,3 +198,9 @@ class ChunkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)] | None = None
+
+
+KnowledgeBaseCreate.model_rebuild()
+KnowledgeBaseUpdate.model_rebuild()
+KnowledgeBasePublic.model_rebuild()

@@ -12,6 +12,7 @@ from hezi.knowledge.schemas import (
     KnowledgeBaseCreate,
     KnowledgeBasePublic,
     KnowledgeBasesPublic,
+    KnowledgeBaseUpdate,
     RetrieveRequest,
     RetrieveResponse,
 )
@@ -34,6 +35,14 @@ async def create_kb(
 @router.get("/{kb_id}")
 async def get_kb(workspace_id: uuid.UUID, kb_id: uuid.UUID, caller: CallerDep, kbs: BasesDep) -> KnowledgeBasePublic:
     return await kbs.get(caller, workspace_id, kb_id)
+
+
+@router.patch("/{kb_id}")
+async def update_kb(
+    workspace_id: uuid.UUID, kb_id: uuid.UUID, body: KnowledgeBaseUpdate, caller: CallerDep, kbs: BasesDep
+) -> KnowledgeBasePublic:
+    """A new embedding model re-embeds every chunk in the background; documents show their progress meanwhile."""
+    return await kbs.update(caller, workspace_id, kb_id, body)
 
 
 @router.delete("/{kb_id}", status_code=status.HTTP_204_NO_CONTENT)

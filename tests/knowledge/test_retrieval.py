@@ -1,0 +1,231 @@
+"""Retrieval as a caller tunes it: per-mode scores, weighted fusion, metadata filters, stored defaults, parent
+passages, rerank by a provider's reranker, and re-indexing when the embedding model changes."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+import pytest
+
+from hezi.egress import parse_cidrs
+from hezi.serving import minilm_gguf
+from tests.conftest import LiveServer
+from tests.helpers import Api, assert_error, unique
+from tests.knowledge.test_knowledge_api import add_text, base
+
+DOCS = {
+    "leave.txt": ("Annual leave: every employee has twenty-five days of paid annual leave per year. "
+                  "Unused leave can be carried over until March.", {"department": "HR", "year": 2025}),
+    "leave-2023.txt": ("Annual leave in 2023: employees had twenty days of paid annual leave per year.",
+                       {"department": "HR", "year": 2023}),
+    "servers.txt": ("The data centre has forty servers. Backups of every server run nightly at two o'clock.",
+                    {"department": "IT", "year": 2025}),
+    "travel.txt": ("Travel expenses are reimbursed within thirty days when receipts are attached.",
+                   {"department": "Finance", "year": 2024, "draft": True}),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def admin(model_server: LiveServer) -> Api:
+    return model_server.admin()
+
+
+@pytest.fixture(scope="module")
+def kb(admin: Api, model_server: LiveServer) -> dict[str, Any]:
+    ws = admin.create_workspace()["id"]
+    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("policies")})
+    assert r.status_code == 201, r.text
+    kb = {**r.json(), "ws": ws}
+    with psycopg.connect(model_server.database_url) as db:
+        for name, (text, metadata) in DOCS.items():
+            doc = add_text(admin, kb, name, text)
+            db.execute("UPDATE documents SET metadata = %s WHERE id = %s", (json.dumps(metadata), doc["id"]))
+    return kb
+
+
+def search(admin: Api, kb: dict[str, Any], **body: Any) -> list[dict[str, Any]]:
+    r = admin.post(f"{base(kb)}/retrieve", json=body)
+    assert r.status_code == 200, r.text
+    return list(r.json()["data"])
+
+
+def names(hits: list[dict[str, Any]]) -> list[str]:
+    return [h["document_name"] for h in hits]
+
+
+def test_hybrid_hits_show_each_modes_score(admin: Api, kb: dict[str, Any]) -> None:
+    hits = search(admin, kb, query="How many days of annual leave do employees get?", mode="hybrid", top_k=4)
+    assert names(hits)[0] in ("leave.txt", "leave-2023.txt")
+    for h in hits:
+        assert h["scores"]["vector"] is not None and -1 <= h["scores"]["vector"] <= 1
+        assert h["scores"]["full_text"] is not None and 0 <= h["scores"]["full_text"] < 1
+        assert h["scores"]["rerank"] is None
+        assert h["chunk_id"] > 0 and h["metadata"]["department"] in ("HR", "IT", "Finance")
+    servers = next(h for h in hits if h["document_name"] == "servers.txt")
+    assert servers["scores"]["full_text"] == 0  # no query term in it: found by its vector alone
+    only_vector = search(admin, kb, query="annual leave", mode="vector", top_k=2)
+    assert all(h["scores"]["full_text"] is None for h in only_vector)
+
+
+def test_weighted_fusion_follows_its_weight(admin: Api, kb: dict[str, Any]) -> None:
+    q = "backups of the servers"
+    vector_order = names(search(admin, kb, query=q, mode="vector", top_k=4))
+    all_vector = search(admin, kb, query=q, mode="hybrid", fusion="weighted", vector_weight=1.0, top_k=4)
+    assert names(all_vector) == vector_order
+    assert [h["score"] for h in all_vector] == [h["scores"]["vector"] for h in all_vector]
+    all_text = search(admin, kb, query=q, mode="hybrid", fusion="weighted", vector_weight=0.0, top_k=1)
+    assert names(all_text) == ["servers.txt"] and all_text[0]["score"] == all_text[0]["scores"]["full_text"]
+
+
+def test_metadata_filters_narrow_every_mode(admin: Api, kb: dict[str, Any]) -> None:
+    q = "annual leave days"
+    for mode in ("vector", "full_text", "hybrid"):
+        hr = [{"key": "department", "value": "HR"}, {"key": "year", "op": "gte", "value": 2025}]
+        hr_2025 = search(admin, kb, query=q, mode=mode, top_k=5, filters=hr)
+        assert names(hr_2025) == ["leave.txt"], mode
+    older = search(admin, kb, query=q, mode="vector", top_k=5, filters=[{"key": "year", "op": "lt", "value": 2025}])
+    assert set(names(older)) == {"leave-2023.txt", "travel.txt"}
+    some = search(admin, kb, query=q, mode="vector", top_k=5,
+                  filters=[{"key": "department", "op": "in", "value": ["IT", "Finance"]}])  # fmt: skip
+    assert set(names(some)) == {"servers.txt", "travel.txt"}
+    assert names(search(admin, kb, query=q, mode="vector", filters=[{"key": "draft", "op": "exists"}])) == [
+        "travel.txt"
+    ]
+    assert search(admin, kb, query=q, mode="hybrid", filters=[{"key": "department", "value": "Legal"}]) == []
+    # a string is never "greater" than a number: comparisons hold only between values of one type
+    assert search(admin, kb, query=q, mode="vector", filters=[{"key": "year", "op": "gt", "value": "2000"}]) == []
+    bad = admin.post(f"{base(kb)}/retrieve", json={"query": q, "filters": [{"key": "x", "op": "like"}]})
+    assert_error(bad, 422)
+
+
+def test_stored_defaults_apply_when_a_request_names_none(admin: Api, kb: dict[str, Any]) -> None:
+    r = admin.patch(base(kb), json={"retrieval": {"mode": "full_text", "top_k": 1}})
+    assert r.status_code == 200, r.text
+    assert r.json()["retrieval"]["mode"] == "full_text" and r.json()["retrieval"]["top_k"] == 1
+    try:
+        r = admin.post(f"{base(kb)}/retrieve", json={"query": "servers backups"})
+        assert r.json()["mode"] == "full_text" and names(r.json()["data"]) == ["servers.txt"]
+        r = admin.post(f"{base(kb)}/retrieve", json={"query": "servers backups", "mode": "vector", "top_k": 3})
+        assert r.json()["mode"] == "vector" and len(r.json()["data"]) == 3  # the request wins
+    finally:
+        admin.patch(base(kb), json={"retrieval": {}})
+    assert admin.get(base(kb)).json()["retrieval"]["mode"] == "hybrid"
+    assert_error(admin.patch(base(kb), json={"retrieval": {"top_k": 0}}), 422)
+
+
+def test_parent_child_hits_return_their_parent_passage(admin: Api) -> None:
+    ws = admin.create_workspace()["id"]
+    chunking = {"mode": "parent_child", "parent_max_tokens": 400, "child_max_tokens": 30}
+    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "pc", "chunking": chunking})
+    assert r.status_code == 201, r.text
+    pc = {**r.json(), "ws": ws}
+    passage = (
+        "Visitors must sign in at the front desk. They receive a badge that must be worn at all times. "
+        "Badges are returned when leaving. Lost badges are reported to security at once. "
+        "Visitors are accompanied by their host in every area."
+    )
+    doc = add_text(admin, pc, "visitors.txt", passage + "\n\n" + "Parking is free for visitors on level two.")
+    assert doc["status"] == "ready" and doc["chunks_total"] >= 3
+    hit = search(admin, pc, query="lost badges reported to security", mode="hybrid", top_k=1)[0]
+    assert "Lost badges" in hit["text"] and len(hit["text"]) < len(passage)
+    assert hit["parent_text"] is not None and "sign in at the front desk" in hit["parent_text"]
+    assert "Lost badges are reported" in hit["parent_text"]
+
+
+class _Reranker(BaseHTTPRequestHandler):
+    """Stands in for a remote reranking service (Jina/Cohere shape): scores by the share of query words a passage
+    contains. Lexical, but it is a real HTTP server answering real calls."""
+
+    calls: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).calls.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        words = set(body["query"].lower().replace("?", "").split())
+        scores = [len(words & set(d.lower().replace(".", "").split())) / len(words) for d in body["documents"]]
+        out = json.dumps({"results": [{"index": i, "relevance_score": s} for i, s in enumerate(scores)]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def reranker(model_server: LiveServer) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Reranker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state = model_server.app.state
+    saved, state.egress_allowed = state.egress_allowed, parse_cidrs("127.0.0.0/8")
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    state.egress_allowed = saved
+    server.shutdown()
+
+
+def test_a_providers_reranker_reorders_the_candidates(admin: Api, kb: dict[str, Any], reranker: str) -> None:
+    r = admin.post(f"/api/workspaces/{kb['ws']}/providers",
+                   json={"name": "rr", "base_url": reranker, "api_key": "sk-rr", "models": ["rank-1"]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    q = "when are receipts reimbursed"
+    hits = search(admin, kb, query=q, mode="hybrid", top_k=2, rerank_model="rr/rank-1")
+    assert names(hits)[0] == "travel.txt"
+    assert hits[0]["score"] == hits[0]["scores"]["rerank"] == 1.0  # all four query words
+    assert hits[1]["score"] == hits[1]["scores"]["rerank"] < 1.0
+    assert hits[0]["scores"]["vector"] is not None  # the first stage's scores stay visible
+    call = _Reranker.calls[-1]
+    assert call["path"] == "/v1/rerank" and call["model"] == "rank-1" and call["auth"] == "Bearer sk-rr"
+    assert call["query"] == q and len(call["documents"]) == 4  # every candidate, not only the top 2
+    missing = admin.post(f"{base(kb)}/retrieve", json={"query": q, "rerank_model": "nope/none"})
+    assert_error(missing, 400, "reranker_not_found")
+
+
+def test_changing_the_embedding_model_reindexes_in_the_background(
+    admin: Api, model_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second, genuinely different embedding model: the bundled MiniLM converted with CLS pooling instead of mean.
+    monkeypatch.setattr(minilm_gguf, "_pooling_type", lambda _: minilm_gguf.PoolingType.CLS)
+    gguf = minilm_gguf.convert(minilm_gguf.find_minilm_dir(), tmp_path / "minilm-cls.gguf")
+    name = unique("minilm-cls")
+    r = admin.post("/api/models/import-path", json={"path": str(gguf), "name": name})
+    assert r.status_code == 201, r.text
+    r = admin.put(f"/api/models/{r.json()['id']}/deployment", json={"context_size": 512, "parallel": 2})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 60
+    while admin.get(f"/api/models/{r.json()['id']}").json()["deployment"]["status"] != "ready":
+        assert time.monotonic() < deadline, "the second embedding model did not start"
+        time.sleep(0.3)
+
+    ws = admin.create_workspace()["id"]
+    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "reindex"})
+    kb = {**r.json(), "ws": ws}
+    for n, (text, _) in DOCS.items():
+        add_text(admin, kb, n, text)
+    with psycopg.connect(model_server.database_url) as db:
+        before = dict(db.execute("SELECT id, embedding::text FROM chunks WHERE knowledge_base_id = %s", (kb["id"],)))
+
+    assert_error(admin.patch(base(kb), json={"embedding_model": "no-such-model"}), 404, "model_not_found")
+    r = admin.patch(base(kb), json={"embedding_model": name})
+    assert r.status_code == 200, r.text
+    assert r.json()["embedding_model"] == name and r.json()["dims"] == 384
+    deadline = time.monotonic() + 60
+    while True:
+        docs = admin.get(f"{base(kb)}/documents").json()["data"]
+        if all(d["status"] == "ready" and d["chunks_embedded"] == d["chunks_total"] for d in docs):
+            break
+        assert time.monotonic() < deadline, docs
+        time.sleep(0.3)
+    with psycopg.connect(model_server.database_url) as db:
+        after = dict(db.execute("SELECT id, embedding::text FROM chunks WHERE knowledge_base_id = %s", (kb["id"],)))
+    assert after.keys() == before.keys() and all(after[i] is not None and after[i] != before[i] for i in after)
+    hits = search(admin, kb, query="nightly backups of the servers", mode="vector", top_k=1)
+    assert names(hits) == ["servers.txt"]

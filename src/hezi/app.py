@@ -28,6 +28,7 @@ from hezi.runtime import Runtime, open_runtime
 from hezi.secrets import SecretBox
 from hezi.serving import bundled, minilm_gguf
 from hezi.serving.gateway import Gateway
+from hezi.serving.metered import MeteredEmbedder
 from hezi.serving.metrics import ServingMetrics
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec
@@ -65,9 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.egress_allowed = parse_cidrs(settings.egress_allow_cidrs)
             gateway: Gateway = app.state.gateway
 
-            async def embed(model: str, texts: list[str]) -> list[list[float]]:
-                return (await gateway.embed(model, texts))[0]
-
+            embed = MeteredEmbedder(gateway, app.state.meter)
             app.state.embed = embed
             deps = JobDeps(settings=settings, sessionmaker=runtime.sessionmaker, embed=embed)
             worker = _start_worker(runtime, deps) if settings.run_worker else None

@@ -229,3 +229,22 @@ def test_changing_the_embedding_model_reindexes_in_the_background(
     assert after.keys() == before.keys() and all(after[i] is not None and after[i] != before[i] for i in after)
     hits = search(admin, kb, query="nightly backups of the servers", mode="vector", top_k=1)
     assert names(hits) == ["servers.txt"]
+
+
+def test_embeddings_made_for_a_knowledge_base_are_metered_to_its_workspace(admin: Api) -> None:
+    ws = admin.create_workspace()["id"]
+    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "metered"})
+    kb = {**r.json(), "ws": ws}
+    add_text(admin, kb, "servers.txt", DOCS["servers.txt"][0])
+    search(admin, kb, query="backups", mode="vector")
+    deadline = time.monotonic() + 10
+    while True:  # usage rows are written off the request path
+        rows = admin.get(f"/api/workspaces/{ws}/usage", params={"group_by": "endpoint"}).json()["data"]
+        knowledge = next((row for row in rows if row["key"] == "knowledge"), None)
+        if knowledge and knowledge["requests"] >= 3:  # the dimension probe, the document, the query
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.2)
+    assert knowledge["prompt_tokens"] > 10
+    by_model = admin.get(f"/api/workspaces/{ws}/usage", params={"group_by": "model"}).json()["data"]
+    assert [row["key"] for row in by_model] == ["all-minilm-l6-v2"]

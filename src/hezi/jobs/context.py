@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hezi.knowledge.access import Embed
 from hezi.settings import Settings
-
-Embed = Callable[[str, list[str]], Awaitable[list[list[float]]]]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,15 @@ from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.tables import Document, KnowledgeBase
 from hezi.errors import NotFound
 
-Embed = Callable[[str, list[str]], Awaitable[list[list[float]]]]  # (model, texts) → vectors
+
+class Embed(Protocol):
+    """(model, texts) → vectors; `workspace_id` is whom the embedding is metered to."""
+
+    async def __call__(
+        self, model: str, texts: list[str], workspace_id: uuid.UUID | None = None
+    ) -> list[list[float]]: ...
+
+
 Defer = Callable[[uuid.UUID], Awaitable[None]]  # queue a document's ingestion
 
 

@@ -45,7 +45,7 @@ class BaseService:
         await access.workspace(self.db, caller, workspace_id, write=True)
         rules_from(body.chunking)  # refuse bad settings now, not at the first document
         model = body.embedding_model or DEFAULT_EMBEDDING_MODEL
-        probe = await self.embed(model, ["dimension probe"])  # the model must exist and be an embedding model
+        probe = await self.embed(model, ["dimension probe"], workspace_id)  # it must exist and be an embedding model
         kb = KnowledgeBase(
             workspace_id=workspace_id, name=body.name, description=body.description, embedding_model=model,
             dims=len(probe[0]), chunking={**DEFAULT, **body.chunking} if body.chunking.get("mode", "automatic")
@@ -113,7 +113,7 @@ class BaseService:
 
         Ingestion writes a vector only while the model it was made with is still the knowledge base's
         (ingest._embed), so a job that was running with the old model cannot leave old vectors behind."""
-        probe = await self.embed(model, ["dimension probe"])  # it must exist and be an embedding model
+        probe = await self.embed(model, ["dimension probe"], kb.workspace_id)  # it must be an embedding model
         kb.embedding_model, kb.dims = model, len(probe[0])
         await retrieval.ensure_vector_index(self.db, kb.dims)
         await self.db.execute(

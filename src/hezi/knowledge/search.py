@@ -42,7 +42,7 @@ class SearchService:
         vector: list[float] | None = None
         lists = []
         if s.mode in ("vector", "hybrid"):
-            vector = (await self.embed(kb.embedding_model, [body.query]))[0]
+            vector = (await self.embed(kb.embedding_model, [body.query], workspace_id))[0]
             lists.append(await retrieval.vector_hits(self.db, kb.id, kb.dims, vector, wide, where))
         if s.mode in ("full_text", "hybrid"):
             lists.append(await retrieval.full_text_hits(self.db, kb.id, body.query, wide, where))

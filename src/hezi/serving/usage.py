@@ -22,7 +22,7 @@ from hezi.db.tables import ApiKey, UsageRecord, User
 
 log = logging.getLogger(__name__)
 
-GroupBy = Literal["model", "user", "api_key", "day"]
+GroupBy = Literal["model", "user", "api_key", "day", "endpoint"]
 
 
 class UsageRow(BaseModel):
@@ -99,6 +99,8 @@ async def totals(
     query = select()
     if group_by == "model":
         key = label = UsageRecord.model
+    elif group_by == "endpoint":  # chat, completion, embedding, or knowledge (hezi's own embeddings)
+        key = label = UsageRecord.endpoint
     elif group_by == "day":
         key = label = cast(UsageRecord.at, Date)
     elif group_by == "user":

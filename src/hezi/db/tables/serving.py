@@ -92,7 +92,7 @@ class UsageRecord(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id", ondelete="SET NULL"))
     model: Mapped[str] = mapped_column(String(200), nullable=False)
-    endpoint: Mapped[str] = mapped_column(String(32), nullable=False)  # chat | completion | embedding
+    endpoint: Mapped[str] = mapped_column(String(32), nullable=False)  # chat | completion | embedding | knowledge
     prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     latency_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     model_memory_budget_bytes: int | None = None
     max_model_upload_bytes: int = 64 * 1024**3
 
+    # Knowledge: scanned PDF pages are read by OCR (RapidOCR; its models ship in the wheel, so on by default).
+    knowledge_ocr: bool = True
+    knowledge_ocr_max_pages: int = Field(default=100, ge=1, description="more pages needing OCR fail the document")
+    knowledge_url_timeout_seconds: float = Field(default=30.0, gt=0, description="a URL import's whole fetch")
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

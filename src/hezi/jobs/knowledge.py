@@ -10,6 +10,7 @@ import procrastinate
 
 from hezi.jobs.context import deps_of
 from hezi.knowledge.ingest import ingest
+from hezi.knowledge.parsing import ParseLimits
 
 INGEST_TASK = "knowledge.ingest"
 MODELS_QUEUE = "models"
@@ -26,7 +27,8 @@ def register(app: procrastinate.App) -> None:
         deps = deps_of(context)
         if deps.embed is None:
             raise RuntimeError("knowledge ingestion needs the model gateway: run it in `hezi serve`")
-        return await ingest(deps.sessionmaker, uuid.UUID(document_id), deps.embed)
+        limits = ParseLimits(ocr=deps.settings.knowledge_ocr, max_ocr_pages=deps.settings.knowledge_ocr_max_pages)
+        return await ingest(deps.sessionmaker, uuid.UUID(document_id), deps.embed, limits)
 
 
 async def defer_ingest(app: procrastinate.App, document_id: uuid.UUID) -> None:

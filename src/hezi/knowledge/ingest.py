@@ -9,25 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.db.base import utcnow
 from hezi.db.tables import Chunk, ChunkParent, Document, KnowledgeBase
 from hezi.errors import DomainError, TooManyRequests, Unavailable
+from hezi.knowledge.access import Embed
 from hezi.knowledge.chunking import chunk_document
-from hezi.knowledge.parsing import parse_document
+from hezi.knowledge.parsing import ParseLimits, parse_document
+from hezi.knowledge.parsing.qa import parse_qa
 from hezi.knowledge.rules import rules_from
 from hezi.knowledge.search_tokens import document_text
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 16
-Embed = Callable[[str, list[str]], Awaitable[list[list[float]]]]  # (model, texts) → vectors
 
 
 async def _status(db: AsyncSession, doc_id: uuid.UUID, status: str, **fields: object) -> None:
@@ -35,8 +35,13 @@ async def _status(db: AsyncSession, doc_id: uuid.UUID, status: str, **fields: ob
     await db.commit()
 
 
-async def ingest(sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, embed: Embed) -> str:
-    """Run (or resume) the ingestion of a document; returns its final status. Bad documents fail alone."""
+async def ingest(
+    sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UUID, embed: Embed, limits: ParseLimits | None = None
+) -> str:
+    """Run (or resume) the ingestion of a document; returns its final status. Bad documents fail alone.
+
+    `limits` carries the parse settings (sizes, OCR on or off and its page bound) from the server's settings.
+    """
     async with sessionmaker() as db:
         row = (
             await db.execute(
@@ -51,7 +56,7 @@ async def ingest(sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UU
         try:
             if doc.chunks_total == 0:
                 await _status(db, doc.id, "parsing", error=None, error_code=None)
-                await _store_chunks(db, doc, kb)
+                await _store_chunks(db, doc, kb, limits or ParseLimits())
             await _status(db, doc.id, "embedding")
             await _embed(db, doc.id, kb, embed)
         except (Unavailable, TooManyRequests):
@@ -65,25 +70,31 @@ async def ingest(sessionmaker: async_sessionmaker[AsyncSession], doc_id: uuid.UU
         return "ready"
 
 
-async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase) -> None:
+async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase, limits: ParseLimits) -> None:
     data = await asyncio.to_thread(Path(doc.file_path).read_bytes)
-    parsed = await asyncio.to_thread(parse_document, data, doc.name)
-    chunked = await asyncio.to_thread(chunk_document, parsed, rules_from(kb.chunking))
-    rows = [
-        {
-            "document_id": doc.id,
-            "knowledge_base_id": kb.id,
-            "ordinal": c.ordinal,
-            "parent_ordinal": c.parent_ordinal,
-            "text": c.text,
-            "section": " / ".join(c.section_path),
-            "page_start": c.page_start,
-            "page_end": c.page_end,
-            "tokens": func.to_tsvector("simple", document_text(c.text)),
-            "dims": kb.dims,
-        }
-        for c in chunked.chunks
-    ]
+    parents: list[dict[str, object]] = []  # parent–child mode: the passages hits on children return
+    if doc.source == "qa":
+        rows = await asyncio.to_thread(_qa_rows, data, doc, kb, limits)
+    else:
+        # Parsing runs in a thread: OCR of a scanned PDF takes seconds per page and must not stall the event loop.
+        parsed = await asyncio.to_thread(parse_document, data, doc.name, limits)
+        chunked = await asyncio.to_thread(chunk_document, parsed, rules_from(kb.chunking))
+        rows = [
+            {
+                "document_id": doc.id,
+                "knowledge_base_id": kb.id,
+                "ordinal": c.ordinal,
+                "parent_ordinal": c.parent_ordinal,
+                "text": c.text,
+                "section": " / ".join(c.section_path),
+                "page_start": c.page_start,
+                "page_end": c.page_end,
+                "tokens": func.to_tsvector("simple", document_text(c.text)),
+                "dims": kb.dims,
+            }
+            for c in chunked.chunks
+        ]
+        parents = [{"document_id": doc.id, "ordinal": p.ordinal, "text": p.text} for p in chunked.parents]
     for start in range(0, len(rows), 500):
         stmt = (
             insert(Chunk)
@@ -91,16 +102,37 @@ async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase) -> N
             .on_conflict_do_nothing(index_elements=[Chunk.document_id, Chunk.ordinal])
         )
         await db.execute(stmt)
-    if chunked.parents:  # parent–child mode: the passages hits on children return
-        parents = [{"document_id": doc.id, "ordinal": p.ordinal, "text": p.text} for p in chunked.parents]
+    if parents:
         for start in range(0, len(parents), 500):
             await db.execute(insert(ChunkParent).values(parents[start : start + 500]).on_conflict_do_nothing())
     await db.execute(update(Document).where(Document.id == doc.id).values(chunks_total=len(rows)))
     await db.commit()
 
 
+def _qa_rows(data: bytes, doc: Document, kb: KnowledgeBase, limits: ParseLimits) -> list[dict[str, object]]:
+    """One chunk per pair: the question is what is embedded, full text matches the question and the answer."""
+    return [
+        {
+            "document_id": doc.id,
+            "knowledge_base_id": kb.id,
+            "ordinal": i,
+            "text": pair.question,
+            "answer": pair.answer,
+            "section": pair.sheet,
+            "tokens": func.to_tsvector("simple", document_text(f"{pair.question}\n{pair.answer}")),
+            "dims": kb.dims,
+        }
+        for i, pair in enumerate(parse_qa(data, doc.name, limits))
+    ]
+
+
 async def _embed(db: AsyncSession, doc_id: uuid.UUID, kb: KnowledgeBase, embed: Embed) -> None:
     while True:
+        # Read the model for every batch, and write a vector only while that model is still the knowledge base's:
+        # if it is changed meanwhile (a re-index), the rest is embedded with the new one and no stale vector stays.
+        model = await db.scalar(select(KnowledgeBase.embedding_model).where(KnowledgeBase.id == kb.id))
+        if model is None:
+            return  # the knowledge base was deleted
         batch = (
             await db.execute(
                 select(Chunk.id, Chunk.text)
@@ -111,9 +143,10 @@ async def _embed(db: AsyncSession, doc_id: uuid.UUID, kb: KnowledgeBase, embed: 
         ).all()
         if not batch:
             return
-        vectors = await embed(kb.embedding_model, [t for _, t in batch])
+        vectors = await embed(model, [t for _, t in batch], kb.workspace_id)
+        current = exists().where(KnowledgeBase.id == Chunk.knowledge_base_id, KnowledgeBase.embedding_model == model)
         for (chunk_id, _), vec in zip(batch, vectors, strict=True):
-            await db.execute(update(Chunk).where(Chunk.id == chunk_id).values(embedding=vec))
+            await db.execute(update(Chunk).where(Chunk.id == chunk_id, current).values(embedding=vec))
         await db.execute(
             text(
                 "UPDATE documents SET chunks_embedded = (SELECT count(*) FROM chunks WHERE document_id = :d "

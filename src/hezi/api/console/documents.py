@@ -1,14 +1,17 @@
-"""Documents of a knowledge base (upload, pasted text, list, delete) and their chunks (list, edit, add)."""
+"""Documents of a knowledge base (upload, Q&A pairs, pasted text, URL, list, metadata, delete) and their chunks
+(list, edit, add)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
-from hezi.api.deps import CallerDep
+from hezi.api.deps import CallerDep, SettingsDep
 from hezi.api.knowledge_deps import ChunksDep, DocumentsDep
+from hezi.knowledge.document_metadata import parse_metadata_json
+from hezi.knowledge.fetch import UrlFetcher
 from hezi.knowledge.schemas import (
     ChunkCreate,
     ChunkPublic,
@@ -16,10 +19,21 @@ from hezi.knowledge.schemas import (
     ChunkUpdate,
     DocumentPublic,
     DocumentsPublic,
+    DocumentUpdate,
     TextDocumentCreate,
+    UrlDocumentCreate,
 )
 
 router = APIRouter(prefix="/workspaces/{workspace_id}/knowledge-bases/{kb_id}", tags=["knowledge"])
+
+
+def get_fetcher(request: Request, settings: SettingsDep) -> UrlFetcher:
+    """URL imports go out through the egress guard and may bring in no more than an upload may."""
+    return UrlFetcher(request.app.state.egress_allowed, max_bytes=settings.max_body_bytes,
+                      timeout=settings.knowledge_url_timeout_seconds)  # fmt: skip
+
+
+FetcherDep = Annotated[UrlFetcher, Depends(get_fetcher)]
 
 
 @router.get("/documents")
@@ -46,9 +60,18 @@ async def upload_document(
     caller: CallerDep,
     docs: DocumentsDep,
     filename: Annotated[str, Query(min_length=1, max_length=255)],
+    mode: Annotated[
+        Literal["document", "qa"],
+        Query(description="qa: a CSV/XLSX of question/answer columns, each row one chunk (question embedded)"),
+    ] = "document",
+    metadata: Annotated[
+        str | None, Query(max_length=16_384, description='a JSON object, e.g. {"department": "HR", "year": 2025}')
+    ] = None,
 ) -> DocumentPublic:
     """The file's bytes as the body; ingestion runs in the background (watch the document's status)."""
-    return await docs.add(caller, workspace_id, kb_id, filename, await request.body(), "upload")
+    meta = parse_metadata_json(metadata) if metadata is not None else None
+    source = "qa" if mode == "qa" else "upload"
+    return await docs.add(caller, workspace_id, kb_id, filename, await request.body(), source, metadata=meta)
 
 
 @router.post("/documents/text", status_code=status.HTTP_201_CREATED)
@@ -56,7 +79,34 @@ async def add_text(
     workspace_id: uuid.UUID, kb_id: uuid.UUID, body: TextDocumentCreate, caller: CallerDep, docs: DocumentsDep
 ) -> DocumentPublic:
     name = body.name if body.name.lower().endswith((".txt", ".md")) else f"{body.name}.txt"
-    return await docs.add(caller, workspace_id, kb_id, name, body.text.encode(), "text")
+    return await docs.add(caller, workspace_id, kb_id, name, body.text.encode(), "text", metadata=body.metadata)
+
+
+@router.post("/documents/url", status_code=status.HTTP_201_CREATED)
+async def add_url(
+    workspace_id: uuid.UUID,
+    kb_id: uuid.UUID,
+    body: UrlDocumentCreate,
+    caller: CallerDep,
+    docs: DocumentsDep,
+    fetcher: FetcherDep,
+) -> DocumentPublic:
+    """Fetched during the request (a refused address, a 404 or a too-large body is this request's error);
+    ingested in the background like an upload."""
+    return await docs.add_url(caller, workspace_id, kb_id, body, fetcher)
+
+
+@router.patch("/documents/{doc_id}")
+async def update_document(
+    workspace_id: uuid.UUID,
+    kb_id: uuid.UUID,
+    doc_id: uuid.UUID,
+    body: DocumentUpdate,
+    caller: CallerDep,
+    docs: DocumentsDep,
+) -> DocumentPublic:
+    """Replace the document's metadata (what retrieval filters match)."""
+    return await docs.update(caller, workspace_id, kb_id, doc_id, body)
 
 
 @router.delete("/documents/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -19,7 +19,7 @@ def parse_xlsx(data: bytes, limits: ParseLimits) -> ParsedDocument:
     builder = BlockBuilder()
     try:
         for sheet in workbook.worksheets:
-            rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             rows = [r for r in rows if any(r)]
             width = max((max(i + 1 for i, v in enumerate(r) if v) for r in rows), default=0)
             if not width:
@@ -31,7 +31,7 @@ def parse_xlsx(data: bytes, limits: ParseLimits) -> ParsedDocument:
     return ParsedDocument("xlsx", tuple(builder.blocks), title=workbook.properties.title or None)
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -21,6 +21,10 @@ class ParseLimits:
     max_compression_ratio: float = 100.0
     max_zip_members: int = 10_000
     ratio_check_above_bytes: int = 10 * MIB
+    # Scanned PDF pages (no text layer) are read by OCR when on; off, a PDF with no text layer at all fails.
+    ocr: bool = False
+    # OCR takes about a second or two per page on a small CPU: more pages than this fail with a clear error.
+    max_ocr_pages: int = 100
 
 
 def open_checked_zip(data: bytes, limits: ParseLimits) -> zipfile.ZipFile:

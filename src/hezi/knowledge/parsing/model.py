@@ -28,6 +28,7 @@ class ParsedDocument:
     title: str | None = None
     page_count: int | None = None
     pages_without_text: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # pages whose text came from OCR (scans)
 
     def text(self) -> str:
         """The whole document as Markdown, for previews and pasted-text style processing."""

@@ -1,4 +1,5 @@
-"""PDF: the text layer page by page, the page number kept on every block; the outline, when present, gives headings."""
+"""PDF: the text layer page by page (OCR for pages without one), the page number kept on every block; the outline,
+when present, gives headings."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import re
 
 from pypdf import PdfReader
 
-from hezi.knowledge.errors import EncryptedDocument, ScannedDocument
+from hezi.knowledge.errors import EmptyDocument, EncryptedDocument, ScannedDocument
 from hezi.knowledge.parsing.limits import ParseLimits
 from hezi.knowledge.parsing.model import BlockBuilder, ParsedDocument
+from hezi.knowledge.parsing.ocr import ocr_pdf_pages
 from hezi.knowledge.parsing.registry import ParserSpec, register
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
@@ -18,32 +20,41 @@ _PARAGRAPH_END = re.compile(r"[。！？；.!?:：]\s*$")
 
 
 def parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
-    """Refuse encrypted and text-less PDFs with their own errors; otherwise one block per paragraph per page."""
+    """Refuse encrypted PDFs; one block per paragraph per page. Pages without a text layer are read by OCR when
+    `limits.ocr` is on (only those pages: a mixed PDF keeps its text layer elsewhere); off, a PDF with no text
+    layer at all fails as a scan that needs OCR."""
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise EncryptedDocument("this PDF is password-protected; remove the password and upload it again")
-    outline = _outline_by_page(reader)
-    builder = BlockBuilder()
-    empty_pages: list[int] = []
-    for number, page in enumerate(reader.pages, start=1):
-        for title, level in outline.get(number, []):
-            builder.heading(title, level, page=number)
-        text = (page.extract_text() or "").replace("\x00", "")  # some fonts decode with NULs; PostgreSQL refuses them
-        if not text.strip():
-            empty_pages.append(number)
-            continue
-        for paragraph in _paragraphs(text):
-            builder.add("paragraph", paragraph, page=number)
     page_count = len(reader.pages)
-    if page_count and len(empty_pages) == page_count:
+    # some fonts decode with NULs; PostgreSQL refuses them
+    texts = {n: (page.extract_text() or "").replace("\x00", "") for n, page in enumerate(reader.pages, start=1)}
+    empty_pages = [n for n, text in texts.items() if not text.strip()]
+    ocr_read: dict[int, list[str]] = {}
+    if empty_pages and limits.ocr:
+        ocr_read = ocr_pdf_pages(data, empty_pages, limits.max_ocr_pages)
+    elif page_count and len(empty_pages) == page_count:
         raise ScannedDocument(
-            "this PDF has no text layer (a scan); it needs OCR before it can be indexed",
+            "this PDF has no text layer (a scan); it needs OCR before it can be indexed "
+            "(OCR is off: HEZI_KNOWLEDGE_OCR)",
             details={"pages": page_count},
         )
+    outline = _outline_by_page(reader)
+    builder = BlockBuilder()
+    for number in range(1, page_count + 1):
+        for title, level in outline.get(number, []):
+            builder.heading(title, level, page=number)
+        found = ocr_read[number] if number in ocr_read else _paragraphs(texts[number])
+        for paragraph in found:
+            builder.add("paragraph", paragraph, page=number)
+    if page_count and len(empty_pages) == page_count and not any(b.kind != "heading" for b in builder.blocks):
+        raise EmptyDocument("this PDF has no text layer, and OCR found no text on its pages",
+                            details={"pages": page_count})  # fmt: skip
     title = str(reader.metadata.title or "") if reader.metadata else ""
 
     return ParsedDocument("pdf", tuple(builder.blocks), title=title or None, page_count=page_count,
-                          pages_without_text=tuple(empty_pages))  # fmt: skip
+                          pages_without_text=tuple(n for n in empty_pages if not ocr_read.get(n)),
+                          ocr_pages=tuple(sorted(ocr_read)))  # fmt: skip
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
-from hezi.api import console, errors, health, openai, static
+from hezi.api import console, dify, errors, health, openai, static
 from hezi.api import metrics as metrics_api
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from hezi.db.tables import Document
@@ -97,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(console.router)
+    app.include_router(dify.router)  # before openai: /v1/datasets is Dify's, the rest of /v1 OpenAI's
     app.include_router(openai.router)
     app.include_router(metrics_api.router)
     app.include_router(static.router_for(settings.web_dist))

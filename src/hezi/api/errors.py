@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,15 +108,39 @@ def openai_body(status: int, code: str, message: str, details: Any = None) -> di
     }
 
 
+# An API that speaks another error shape: (status, code, message, details) → (status, body).
+Shape = Callable[[int, str, str, Any], tuple[int, dict[str, Any]]]
+
+
+def _openai_shape(status: int, code: str, message: str, details: Any) -> tuple[int, dict[str, Any]]:
+    if status == 422:  # OpenAI reports invalid fields as 400
+        status = 400
+    return status, openai_body(status, code, message, details)
+
+
+# Path prefix → shape; the longest matching prefix wins, the console's own shape when none matches.
+_SHAPES: dict[str, Shape] = {"/v1": _openai_shape}
+
+
+def register_shape(prefix: str, shape: Shape) -> None:
+    """Errors under `prefix` (a path or a path and what is below it) answer in `shape`: e.g. Dify's /v1/datasets."""
+    _SHAPES[prefix.rstrip("/")] = shape
+
+
+def shaped(path: str, status: int, code: str, message: str, details: Any = None) -> tuple[int, dict[str, Any]]:
+    """The status and body of an error at `path`, in the shape the API there speaks."""
+    for prefix in sorted(_SHAPES, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "/"):
+            return _SHAPES[prefix](status, code, message, details)
+    return status, error_body(code, message, details)
+
+
 def respond(
     request: Request, status: int, code: str, message: str, details: Any = None, **headers: str
 ) -> JSONResponse:
     """The error response in the shape the caller's API speaks."""
-    if request.url.path.startswith("/v1/"):
-        if status == 422:  # OpenAI reports invalid fields as 400
-            status = 400
-        return JSONResponse(openai_body(status, code, message, details), status_code=status, headers=headers or None)
-    return error_response(status, code, message, details, **headers)
+    status, body = shaped(request.url.path, status, code, message, details)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def status_of(exc: DomainError) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hezi.api.errors import error_body
+from hezi.api.errors import shaped
 
 log = logging.getLogger("hezi.access")
 
@@ -83,10 +83,10 @@ class BodyLimitMiddleware:
             try:
                 too_big = int(declared) > self.max_bytes
             except ValueError:
-                await _reply(send, 400, "bad_request", "Invalid Content-Length header.")
+                await _reply(send, scope["path"], 400, "bad_request", "Invalid Content-Length header.")
                 return
             if too_big:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -100,7 +100,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -117,9 +117,10 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         await _reply(
             send,
+            scope["path"],
             413,
             "payload_too_large",
             f"The request body is larger than {self.max_bytes} bytes.",
@@ -127,8 +128,9 @@ class BodyLimitMiddleware:
         )
 
 
-async def _reply(send: Send, status: int, code: str, message: str, details: Any = None) -> None:
-    payload = json.dumps(error_body(code, message, details)).encode()
+async def _reply(send: Send, path: str, status: int, code: str, message: str, details: Any = None) -> None:
+    status, body = shaped(path, status, code, message, details)  # in the shape the API at `path` speaks
+    payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",

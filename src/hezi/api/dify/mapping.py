@@ -1,0 +1,237 @@
+"""Dify's concepts on hezi's: dataset = knowledge base, document = document, segment = chunk; pure functions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from hezi.api.dify import schemas as dify
+from hezi.errors import InvalidInput, NotFound
+from hezi.knowledge.schemas import (
+    ChunkPublic,
+    DocumentPublic,
+    KnowledgeBasePublic,
+    RetrievalSettings,
+    RetrievedChunk,
+)
+from hezi.knowledge.sizes import TextSize
+from hezi.knowledge.tokens import estimate_tokens
+
+EMBEDDING_PROVIDER = "hezi"  # models are hezi's own deployments (bundled, imported, or a provider hezi routes to)
+
+_SEARCH_TO_MODE = {
+    "semantic_search": "vector",
+    "full_text_search": "full_text",
+    "keyword_search": "full_text",  # Dify's "economy" keyword index; hezi's full text (jieba tokens) plays its part
+    "hybrid_search": "hybrid",
+}
+_MODE_TO_SEARCH = {"vector": "semantic_search", "full_text": "full_text_search", "hybrid": "hybrid_search"}
+
+# hezi's document status → Dify's indexing_status and display_status.
+_INDEXING = {"queued": "waiting", "parsing": "parsing", "embedding": "indexing", "ready": "completed",
+             "failed": "error"}  # fmt: skip
+_DISPLAY = {"queued": "queuing", "parsing": "indexing", "embedding": "indexing", "ready": "available",
+            "failed": "error"}  # fmt: skip
+
+
+def ts(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+def parse_id(raw: str, what: str) -> uuid.UUID:
+    """Dify's routes only match UUIDs, so anything else is simply not found."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(f"{what} not found.") from None
+
+
+# --- requests → hezi ----------------------------------------------------------------------------------------------
+
+
+def retrieval_settings(model: dify.RetrievalModel, *, economy: bool = False) -> dict[str, Any]:
+    """The RetrievalSettings fields a Dify retrieval_model asks for; fields it leaves out stay unset (defaults)."""
+    fields = model.model_fields_set
+    out: dict[str, Any] = {}
+    if "search_method" in fields or economy:
+        out["mode"] = "full_text" if economy else _SEARCH_TO_MODE[model.search_method]
+    if model.top_k is not None:
+        out["top_k"] = model.top_k
+    if "score_threshold_enabled" in fields or "score_threshold" in fields:
+        enabled = bool(model.score_threshold_enabled) and model.score_threshold is not None
+        out["score_threshold"] = model.score_threshold if enabled else None
+    if model.weights is not None and model.weights.vector_setting is not None:
+        out["fusion"] = "weighted"
+        out["vector_weight"] = model.weights.vector_setting.vector_weight
+    if "reranking_enable" in fields or "reranking_model" in fields:
+        name = model.reranking_model.reranking_model_name if model.reranking_model else None
+        out["rerank_model"] = name if model.reranking_enable and name else None
+    return out
+
+
+def chunking(rule: dify.ProcessRule | None) -> dict[str, Any] | None:
+    """hezi chunking settings for a Dify process_rule, or None for "automatic" (the dataset's rules stand).
+
+    Pre-processing rules (remove extra spaces, URLs and e-mails) are accepted and not applied: hezi's parsers
+    already normalise whitespace, and dropping URLs would lose what citations point at.
+    """
+    if rule is None or rule.mode == "automatic":
+        return None
+    rules = rule.rules or dify.ProcessRules()
+    seg = rules.segmentation or dify.Segmentation()
+    child = rules.subchunk_segmentation or dify.Segmentation(max_tokens=min(200, seg.max_tokens))
+    for s in (seg, child):
+        if s.chunk_overlap >= s.max_tokens:  # refused here, not when the first document fails to chunk
+            raise InvalidInput(f"chunk_overlap ({s.chunk_overlap}) must be less than max_tokens ({s.max_tokens}).",
+                               code="invalid_param")  # fmt: skip
+    if rule.mode == "custom":
+        separator = _unescape(seg.separator)
+        return {"mode": "custom", "separator": separator, "max_tokens": seg.max_tokens,
+                "overlap_tokens": seg.chunk_overlap}  # fmt: skip
+    return {"mode": "parent_child", "parent_max_tokens": seg.max_tokens, "child_max_tokens": child.max_tokens,
+            "child_overlap_tokens": child.chunk_overlap}  # fmt: skip
+
+
+def _unescape(separator: str) -> str:
+    # Dify's clients often send the two characters backslash-n for a newline, and Dify reads them so.
+    return separator.replace("\\n", "\n").replace("\\t", "\t") or "\n"
+
+
+def text_document_name(name: str) -> str:
+    return name if name.lower().endswith((".txt", ".md", ".markdown")) else f"{name}.txt"
+
+
+def check_doc_form(doc_form: str, filename: str | None) -> str:
+    """hezi's `source` for a Dify doc_form: Q&A pairs come from a CSV/XLSX of question/answer rows."""
+    if doc_form != "qa_model":
+        return "upload" if filename is not None else "text"
+    if filename is None or not filename.lower().endswith((".csv", ".xlsx")):
+        raise InvalidInput(
+            "doc_form 'qa_model' takes a CSV or XLSX file of question/answer pairs; hezi does not generate Q&A "
+            "pairs from text.",
+            code="invalid_param",
+        )
+    return "qa"
+
+
+# --- hezi → responses ---------------------------------------------------------------------------------------------
+
+
+def retrieval_model_dict(s: RetrievalSettings) -> dify.RetrievalModelDict:
+    return dify.RetrievalModelDict(
+        search_method=_MODE_TO_SEARCH[s.mode],
+        reranking_enable=s.rerank_model is not None,
+        reranking_mode="weighted_score" if s.fusion == "weighted" else ("reranking_model" if s.rerank_model else None),
+        reranking_model=dify.RerankingModelOut(
+            reranking_provider_name=EMBEDDING_PROVIDER if s.rerank_model else "",
+            reranking_model_name=s.rerank_model or "",
+        ),
+        weights={"weight_type": "customized", "vector_setting": {"vector_weight": s.vector_weight},
+                 "keyword_setting": {"keyword_weight": round(1 - s.vector_weight, 6)}}
+        if s.fusion == "weighted" else None,
+        top_k=s.top_k,
+        score_threshold_enabled=s.score_threshold is not None,
+        score_threshold=s.score_threshold,
+    )  # fmt: skip
+
+
+def dataset(kb: KnowledgeBasePublic, size: TextSize) -> dify.Dataset:
+    return dify.Dataset(
+        id=str(kb.id),
+        name=kb.name,
+        description=kb.description,
+        # Every member of a workspace may search its knowledge bases: that is what hezi does, whatever was asked.
+        permission="all_team_members",
+        data_source_type="upload_file" if kb.documents else None,
+        # A dataset searched by full text by default is what Dify calls "economy"; hezi embeds it all the same.
+        indexing_technique="economy" if kb.retrieval.mode == "full_text" else "high_quality",
+        document_count=kb.documents,
+        word_count=size.characters,
+        created_by=None,
+        created_at=ts(kb.created_at),
+        updated_at=ts(kb.created_at),
+        embedding_model=kb.embedding_model,
+        embedding_model_provider=EMBEDDING_PROVIDER,
+        retrieval_model_dict=retrieval_model_dict(kb.retrieval),
+        doc_form="hierarchical_model" if kb.chunking.get("mode") == "parent_child" else "text_model",
+        total_documents=kb.documents,
+        total_available_documents=kb.documents,
+    )
+
+
+def document(d: DocumentPublic, position: int, size: TextSize) -> dify.Document:
+    return dify.Document(
+        id=str(d.id),
+        position=position,
+        data_source_info={"upload_file_id": str(d.id)},
+        name=d.name,
+        created_from="api" if d.source in ("upload", "text", "qa") else "web",
+        created_at=ts(d.created_at),
+        tokens=size.tokens,
+        indexing_status=_INDEXING[d.status],
+        error=d.error,
+        display_status=_DISPLAY[d.status],
+        word_count=size.characters,
+        doc_form="qa_model" if d.source == "qa" else "text_model",
+    )
+
+
+def indexing_status(d: DocumentPublic) -> dify.IndexingStatus:
+    """hezi keeps no per-stage times: a stage that is over reports the document's last change."""
+    started = None if d.status == "queued" else ts(d.created_at)
+    split = ts(d.updated_at) if d.status in ("embedding", "ready") else None
+    return dify.IndexingStatus(
+        id=str(d.id),
+        indexing_status=_INDEXING[d.status],
+        processing_started_at=started,
+        parsing_completed_at=split,
+        cleaning_completed_at=split,
+        splitting_completed_at=split,
+        completed_at=ts(d.updated_at) if d.status == "ready" else None,
+        error=d.error,
+        stopped_at=ts(d.updated_at) if d.status == "failed" else None,
+        completed_segments=d.chunks_embedded,
+        total_segments=d.chunks_total,
+    )
+
+
+def segment(c: ChunkPublic, doc: DocumentPublic) -> dify.Segment:
+    done = ts(doc.updated_at) if c.embedded else None
+    return dify.Segment(
+        id=str(c.id),
+        position=c.ordinal + 1,
+        document_id=str(doc.id),
+        content=c.text,
+        answer=c.answer,
+        word_count=len(c.text) + len(c.answer or ""),
+        tokens=estimate_tokens(c.text),
+        index_node_id=str(c.id),
+        enabled=c.enabled,
+        status="completed" if c.embedded else "indexing",
+        created_at=ts(doc.created_at),
+        updated_at=ts(doc.updated_at),
+        indexing_at=ts(doc.created_at),
+        completed_at=done,
+    )
+
+
+def record(hit: RetrievedChunk, created: datetime) -> dify.Record:
+    seg = dify.RecordSegment(
+        id=str(hit.chunk_id),
+        position=hit.ordinal + 1,
+        document_id=str(hit.document_id),
+        content=hit.text,
+        answer=hit.answer,
+        word_count=len(hit.text) + len(hit.answer or ""),
+        tokens=estimate_tokens(hit.text),
+        index_node_id=str(hit.chunk_id),
+        enabled=True,  # disabled chunks are never retrieved
+        status="completed",
+        created_at=ts(created),
+        updated_at=ts(created),
+        indexing_at=ts(created),
+        completed_at=ts(created),
+        document=dify.RecordDocument(id=str(hit.document_id), name=hit.document_name),
+    )
+    return dify.Record(segment=seg, score=hit.score)

@@ -1,6 +1,6 @@
 import { ArrowLeftOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Descriptions, Result, Space, Table, Tabs, Typography, type ButtonProps } from "antd";
+import { Alert, App, Button, Card, Descriptions, Result, Space, Table, Tabs, Tag, Tooltip, Typography, type ButtonProps } from "antd";
 import { ListToolbar } from "../../components/ListToolbar";
 import { useEffect, useState, type HTMLAttributes } from "react";
 import { useTranslation } from "react-i18next";
@@ -13,6 +13,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useWorkspace } from "../../components/workspace";
 import { AddDocumentsModal } from "./AddDocumentsModal";
 import { ChunksDrawer } from "./ChunksDrawer";
+import { DocumentMetadataModal } from "./DocumentMetadataModal";
 import { DocumentStatus, isSettled } from "./documentStatus";
 import { HitTesting } from "./HitTesting";
 import { canEditKnowledge, MONO, useKnowledgeBases } from "./KnowledgeListPage";
@@ -133,6 +134,7 @@ function DocumentsTable({
   const editor = canEditKnowledge(workspace);
   const [adding, setAdding] = useState(false);
   const [chunksOf, setChunksOf] = useState<DocumentPublic | null>(null);
+  const [metadataOf, setMetadataOf] = useState<DocumentPublic | null>(null);
   const path = { workspace_id: workspace.id, kb_id: kb.id };
   const key = queryKeys.documents(workspace.id, kb.id);
 
@@ -205,6 +207,41 @@ function DocumentsTable({
               </Typography.Link>
             ),
           },
+          {
+            title: t("knowledge.source"),
+            key: "source",
+            render: (_, d) => (
+              <span data-testid="doc-source" data-source={d.source}>
+                <Tag>{t(`knowledge.sources.${d.source as "upload" | "text" | "url" | "qa"}`, { defaultValue: d.source })}</Tag>
+                {d.source_url && (
+                  <Typography.Link href={d.source_url} target="_blank" rel="noreferrer noopener" ellipsis style={{ maxWidth: 220 }} data-testid="doc-source-url">
+                    {d.source_url}
+                  </Typography.Link>
+                )}
+              </span>
+            ),
+          },
+          {
+            title: t("knowledge.metadata.column"),
+            key: "metadata",
+            render: (_, d) => {
+              const entries = Object.entries(d.metadata ?? {});
+              return (
+                <span data-testid="doc-metadata">
+                  {entries.slice(0, 3).map(([k, v]) => (
+                    <Tag key={k} style={{ marginInlineEnd: 4 }}>
+                      {k}: {String(v)}
+                    </Tag>
+                  ))}
+                  {entries.length > 3 && (
+                    <Tooltip title={entries.slice(3).map(([k, v]) => `${k}: ${String(v)}`).join(", ")}>
+                      <Tag>+{entries.length - 3}</Tag>
+                    </Tooltip>
+                  )}
+                </span>
+              );
+            },
+          },
           { title: t("knowledge.size"), key: "size", align: "right", render: (_, d) => formatBytes(d.size_bytes) },
           { title: t("common.status"), key: "status", render: (_, d) => <DocumentStatus doc={d} /> },
           {
@@ -222,6 +259,9 @@ function DocumentsTable({
               <Space size={0} wrap={false}>
                 <Button type="link" size="small" onClick={() => setChunksOf(d)} data-testid={`doc-chunks-${d.name}`}>
                   {t("knowledge.viewChunks")}
+                </Button>
+                <Button type="link" size="small" onClick={() => setMetadataOf(d)} data-testid={`doc-metadata-${d.name}`}>
+                  {t("knowledge.metadata.edit")}
                 </Button>
                 {editor && (
                   <Button
@@ -242,6 +282,7 @@ function DocumentsTable({
       />
       <AddDocumentsModal workspace={workspace} kb={kb} open={adding} onClose={() => setAdding(false)} />
       <ChunksDrawer workspace={workspace} kb={kb} doc={chunksOf} editor={editor} onClose={() => setChunksOf(null)} />
+      <DocumentMetadataModal workspace={workspace} kbId={kb.id} doc={metadataOf} editor={editor} onClose={() => setMetadataOf(null)} />
     </>
   );
 }

@@ -281,3 +281,10 @@ def test_errors_answer_in_difys_shape_and_codes(
     assert_dify_error(dify.post("/datasets", json={"name": ds["name"]}), 409, "dataset_name_duplicate")
     assert_dify_error(dify.post("/datasets", json={"name": "x", "embedding_model": "nope"}), 400, "invalid_param")
     assert dify.get(f"{url}/documents").json()["total"] == 0  # nothing above left a document behind
+
+
+def test_difys_shapes_keep_the_console_schema_names(model_server: LiveServer) -> None:
+    """Two models of one name would both be renamed module__path__Name in OpenAPI, and the web client's types too."""
+    schema = httpx.get(f"{model_server.url}/api/openapi.json").json()
+    assert [n for n in schema["components"]["schemas"] if "__" in n] == []
+    assert "/v1/datasets/{dataset_id}/document/create-by-file" in schema["paths"]

@@ -88,7 +88,7 @@ class DifyDatasets:
 
     # --- documents ------------------------------------------------------------------------------------------------
 
-    async def add_text(self, dc: DatasetCaller, ds: str, body: dify.TextDocumentCreate) -> dify.DocumentCreated:
+    async def add_text(self, dc: DatasetCaller, ds: str, body: dify.DifyTextDocument) -> dify.DocumentCreated:
         mapping.check_doc_form(body.doc_form, None)
         return await self._add(dc, ds, mapping.text_document_name(body.name), body.text.encode(), "text", body)
 

@@ -62,7 +62,7 @@ async def delete_dataset(dataset_id: str, dc: DatasetCallerDep, api: DifyDep) ->
 @router.post("/{dataset_id}/document/create-by-text")
 @router.post("/{dataset_id}/document/create_by_text", include_in_schema=False)  # Dify's older spelling
 async def create_by_text(
-    dataset_id: str, body: dify.TextDocumentCreate, dc: DatasetCallerDep, api: DifyDep
+    dataset_id: str, body: dify.DifyTextDocument, dc: DatasetCallerDep, api: DifyDep
 ) -> dify.DocumentCreated:
     return await api.add_text(dc, dataset_id, body)
 

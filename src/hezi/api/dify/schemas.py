@@ -85,7 +85,7 @@ class DocumentOptions(DifyRequest):
     original_document_id: str | None = None
 
 
-class TextDocumentCreate(DocumentOptions):
+class DifyTextDocument(DocumentOptions):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     text: Annotated[str, StringConstraints(min_length=1, max_length=5_000_000)]
 

@@ -23,7 +23,7 @@ class ParseLimits:
     ratio_check_above_bytes: int = 10 * MIB
     # Scanned PDF pages (no text layer) are read by OCR when on; off, a PDF with no text layer at all fails.
     ocr: bool = False
-    # OCR takes about a second or two per page on a small CPU: more pages than this fail with a clear error.
+    # OCR takes seconds per page on a small CPU (~8 s for a full page on two cores): more pages fail clearly.
     max_ocr_pages: int = 100
 
 

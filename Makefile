@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint web install chromium bench bench-anchor clean
+.PHONY: run test lint web install chromium ocr-libs bench bench-anchor clean
 
-run: install web ## start hezi on http://127.0.0.1:8080 with everything embedded
+run: install ocr-libs web ## start hezi on http://127.0.0.1:8080 with everything embedded
 	$(BIN)/hezi serve
 
-test: install web chromium ## the whole suite (CI calls this through .ci/run)
+test: install ocr-libs web chromium ## the whole suite (CI calls this through .ci/run)
 	$(BIN)/pytest
 
 lint: install ## ruff, mypy (strict on src/), import-linter contracts
@@ -44,6 +44,13 @@ web/openapi.json: $(STAMP) $(PY_SOURCES)
 web/dist/index.html: web/node_modules/.installed web/openapi.json $(WEB_INPUTS)
 	cd web && npm run gen && npm run build
 	touch $@
+
+# OCR (rapidocr → opencv) needs the system's libGL and libglib; installed here when missing (CI runs as root).
+ocr-libs: install
+	@$(BIN)/python -c "import cv2" >/dev/null 2>&1 || { \
+	  echo "installing libgl1 and libglib2.0-0 for OCR"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0; }
 
 # Browser tests drive Debian's Chromium; installed here when missing (CI runs as root).
 chromium:

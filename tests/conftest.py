@@ -119,6 +119,8 @@ def make_server(
             "login_ip_max_failures": 1000,
             # Model workers cost memory and CPU: only servers that serve models start them.
             "deploy_bundled": False,
+            # Small enough that tests of the document size limit send a few MiB, not the default 100.
+            "max_document_bytes": 3 * 1024 * 1024,
             **overrides,
         }
         settings = Settings(**values)

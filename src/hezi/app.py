@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -101,7 +102,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(openai.router)
     app.include_router(metrics_api.router)
     app.include_router(static.router_for(settings.web_dist))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, streamed=("/api/models/upload",))
+    documents = settings.max_document_bytes
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        streamed=("/api/models/upload",),
+        larger=(  # document uploads: the console's and Dify's
+            (re.compile(r"/api/workspaces/[^/]+/knowledge-bases/[^/]+/documents(/text)?"), documents),
+            (re.compile(r"/v1/datasets/[^/]+/document/create[-_]by[-_]file"), documents),
+        ),
+    )
     app.add_middleware(AccessLogMiddleware)
     return app
 

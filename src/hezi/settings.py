@@ -29,7 +29,10 @@ class Settings(BaseSettings):
 
     session_ttl_hours: int = 24 * 7
     cookie_secure: bool = False
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(default=1024 * 1024, description="largest request body, except uploads")
+    max_document_bytes: int = Field(
+        default=100 * 1024 * 1024, description="largest document a knowledge base takes (upload or URL)"
+    )
 
     # Login throttling: after `login_slow_after` failures each attempt waits, after `login_max_failures`
     # the account (or address) is refused for `login_lockout_seconds`.

@@ -17,6 +17,7 @@ from hezi.knowledge.chunking import (
 )
 from hezi.knowledge.errors import InvalidChunkingRules
 from hezi.knowledge.parsing import Block, ParsedDocument, parse_document
+from hezi.knowledge.rules import rules_from
 from hezi.knowledge.tokens import estimate_tokens
 from tests.knowledge.documents import make_pdf
 
@@ -106,10 +107,19 @@ def test_same_input_gives_the_same_chunks() -> None:
 
 
 @pytest.mark.parametrize(
-    "rules",
-    [AutomaticRules(0, 0), AutomaticRules(10, 10), CustomRules("", 10, 0), ParentChildRules(50, 100, 0)],
+    "settings",
+    [
+        {"mode": "automatic", "max_tokens": 0, "overlap_tokens": 0},
+        {"mode": "automatic", "max_tokens": 10, "overlap_tokens": 10},
+        {"mode": "custom", "separator": "", "max_tokens": 10, "overlap_tokens": 0},
+        {"mode": "parent_child", "parent_max_tokens": 50, "child_max_tokens": 100, "child_overlap_tokens": 0},
+        {"mode": "automatic", "max_tokens": "many"},
+        {"mode": "automatic", "colour": "blue"},
+        {"mode": "sideways"},
+    ],
 )
-def test_bad_rules_are_refused(rules: AutomaticRules | CustomRules | ParentChildRules) -> None:
+def test_bad_rules_are_refused_when_built(settings: dict[str, object]) -> None:
+    """Refused before any document: knowledge-base creation and PATCH call rules_from."""
     with pytest.raises(InvalidChunkingRules) as err:
-        chunk_document(_doc(), rules)
+        rules_from(settings)
     assert err.value.code == "invalid_chunking_rules"

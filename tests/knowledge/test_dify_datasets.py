@@ -274,7 +274,7 @@ def test_errors_answer_in_difys_shape_and_codes(
     txt = {"file": ("a.txt", b"some text")}
     bad_data = dify.post(f"{url}/document/create-by-file", files=txt, data={"data": "{not json"})
     assert assert_dify_error(bad_data, 400, "invalid_param")["params"] == "data"
-    big = {"file": ("big.txt", b"x" * (model_server.settings.max_body_bytes + 1))}
+    big = {"file": ("big.txt", b"x" * (model_server.settings.max_document_bytes + 1))}
     assert_dify_error(dify.post(f"{url}/document/create-by-file", files=big), 413, "file_too_large")
 
     # A name taken; an embedding model that is not deployed.

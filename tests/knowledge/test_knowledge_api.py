@@ -196,3 +196,27 @@ def test_chunks_can_be_listed_edited_disabled_and_added_by_hand(admin: Api, kb: 
     assert retrieve(admin, kb, "why do hot air balloons rise", "hybrid")[0]["text"].startswith("Hot air")
     assert_error(admin.patch(f"{url}/999999999", json={"enabled": True}), 404, "chunk_not_found")
     assert_error(admin.patch(f"{url}/{first['id']}", json={"text": ""}), 422)
+
+
+def test_documents_may_be_larger_than_other_request_bodies(
+    admin: Api, kb: dict[str, Any], model_server: LiveServer
+) -> None:
+    small_limit, limit = model_server.settings.max_body_bytes, model_server.settings.max_document_bytes
+    assert small_limit < limit
+    line = "Lighthouses guide ships along the coast at night with a rotating beam of light.\n"
+    big = (line * (small_limit // len(line) + 100)).encode()  # over the 1 MiB of ordinary bodies
+    r = upload(admin, kb, "lighthouses.txt", big)
+    assert r.status_code == 201, r.text
+    assert r.json()["size_bytes"] == len(big)
+    too_big = upload(admin, kb, "huge.txt", b"x" * (limit + 1))
+    assert assert_error(too_big, 413, "payload_too_large")["details"] == {"max_bytes": limit}
+    # ordinary JSON bodies keep their own, smaller limit
+    r = admin.post(
+        f"/api/workspaces/{kb['ws']}/knowledge-bases", json={"name": "x" * 10, "description": "d" * small_limit}
+    )
+    assert_error(r, 413, "payload_too_large")
+    admin.delete(f"{base(kb)}/documents/{upload_id(admin, kb, 'lighthouses.txt')}")
+
+
+def upload_id(admin: Api, kb: dict[str, Any], name: str) -> str:
+    return str(next(d["id"] for d in admin.get(f"{base(kb)}/documents").json()["data"] if d["name"] == name))

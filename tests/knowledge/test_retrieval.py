@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import psycopg
@@ -18,7 +17,7 @@ from hezi.egress import parse_cidrs
 from hezi.serving import minilm_gguf
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error, unique
-from tests.knowledge.test_knowledge_api import add_text, base
+from tests.knowledge.test_knowledge_api import add_text, base, wait_ready
 
 DOCS = {
     "leave.txt": ("Annual leave: every employee has twenty-five days of paid annual leave per year. "
@@ -189,22 +188,31 @@ def test_a_providers_reranker_reorders_the_candidates(admin: Api, kb: dict[str, 
     assert_error(missing, 400, "reranker_not_found")
 
 
-def test_changing_the_embedding_model_reindexes_in_the_background(
-    admin: Api, model_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A second, genuinely different embedding model: the bundled MiniLM converted with CLS pooling instead of mean.
-    monkeypatch.setattr(minilm_gguf, "_pooling_type", lambda _: minilm_gguf.PoolingType.CLS)
-    gguf = minilm_gguf.convert(minilm_gguf.find_minilm_dir(), tmp_path / "minilm-cls.gguf")
-    name = unique("minilm-cls")
-    r = admin.post("/api/models/import-path", json={"path": str(gguf), "name": name})
-    assert r.status_code == 201, r.text
-    r = admin.put(f"/api/models/{r.json()['id']}/deployment", json={"context_size": 512, "parallel": 2})
+def deploy(admin: Api, model_id: str) -> None:
+    r = admin.put(f"/api/models/{model_id}/deployment", json={"context_size": 512, "parallel": 2})
     assert r.status_code == 200, r.text
     deadline = time.monotonic() + 60
-    while admin.get(f"/api/models/{r.json()['id']}").json()["deployment"]["status"] != "ready":
+    while admin.get(f"/api/models/{model_id}").json()["deployment"]["status"] != "ready":
         assert time.monotonic() < deadline, "the second embedding model did not start"
         time.sleep(0.3)
 
+
+@pytest.fixture(scope="module")
+def second_embedder(admin: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A second, genuinely different embedding model: the bundled MiniLM converted with CLS pooling, not mean."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(minilm_gguf, "_pooling_type", lambda _: minilm_gguf.PoolingType.CLS)
+        gguf = minilm_gguf.convert(minilm_gguf.find_minilm_dir(), tmp_path_factory.mktemp("cls") / "minilm-cls.gguf")
+    r = admin.post("/api/models/import-path", json={"path": str(gguf), "name": unique("minilm-cls")})
+    assert r.status_code == 201, r.text
+    deploy(admin, r.json()["id"])
+    return dict(r.json())
+
+
+def test_changing_the_embedding_model_reindexes_in_the_background(
+    admin: Api, model_server: LiveServer, second_embedder: dict[str, Any]
+) -> None:
+    name = second_embedder["name"]
     ws = admin.create_workspace()["id"]
     r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "reindex"})
     kb = {**r.json(), "ws": ws}
@@ -248,3 +256,26 @@ def test_embeddings_made_for_a_knowledge_base_are_metered_to_its_workspace(admin
     assert knowledge["prompt_tokens"] > 10
     by_model = admin.get(f"/api/workspaces/{ws}/usage", params={"group_by": "model"}).json()["data"]
     assert [row["key"] for row in by_model] == ["all-minilm-l6-v2"]
+
+
+def test_a_document_failed_for_a_stopped_model_is_retried_once_it_is_back(
+    admin: Api, second_embedder: dict[str, Any]
+) -> None:
+    ws = admin.create_workspace()["id"]
+    r = admin.post(
+        f"/api/workspaces/{ws}/knowledge-bases", json={"name": "retry", "embedding_model": second_embedder["name"]}
+    )
+    kb = {**r.json(), "ws": ws}
+    assert admin.post(f"/api/models/{second_embedder['id']}/stop").status_code == 200
+    try:
+        failed = add_text(admin, kb, "servers.txt", DOCS["servers.txt"][0])
+        assert failed["status"] == "failed" and failed["error_code"] == "model_not_found", failed
+        assert failed["chunks_total"] > 0  # parsed and stored before the embedding step failed
+    finally:
+        deploy(admin, second_embedder["id"])
+    r = admin.post(f"{base(kb)}/documents/{failed['id']}/retry")
+    assert r.status_code == 200 and r.json()["status"] == "queued", r.text
+    done = wait_ready(admin, kb, failed["id"])
+    assert done["status"] == "ready" and done["chunks_embedded"] == done["chunks_total"] == failed["chunks_total"]
+    assert names(search(admin, kb, query="nightly backups", mode="vector")) == ["servers.txt"]
+    assert_error(admin.post(f"{base(kb)}/documents/{failed['id']}/retry"), 409, "document_not_failed")

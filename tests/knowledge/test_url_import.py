@@ -71,7 +71,7 @@ class Site(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site(model_server: LiveServer) -> Iterator[str]:
-    Site.max_bytes = model_server.settings.max_body_bytes
+    Site.max_bytes = model_server.settings.max_document_bytes
     server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

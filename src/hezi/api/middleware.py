@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -61,14 +62,24 @@ class AccessLogMiddleware:
 class BodyLimitMiddleware:
     """Refuses bodies over the limit with 413 before the app sees them, declared length or not.
 
-    Paths in `streamed` (file uploads) are left alone: their handlers stream to disk and enforce their own,
-    much larger, limits.
+    Paths in `streamed` (model uploads) are left alone: their handlers stream to disk and enforce their own,
+    much larger, limits. Paths matching a pattern in `larger` (document uploads) get that pattern's limit instead.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, streamed: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        streamed: tuple[str, ...] = (),
+        larger: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.streamed = streamed
+        self.larger = larger
+
+    def _limit(self, path: str) -> int:
+        return next((limit for pattern, limit in self.larger if pattern.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -78,15 +89,16 @@ class BodyLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope["path"])
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 await _reply(send, scope["path"], 400, "bad_request", "Invalid Content-Length header.")
                 return
             if too_big:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -99,8 +111,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, send)
+            if size > limit:
+                await self._refuse(scope, send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -117,14 +129,14 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         await _reply(
             send,
             scope["path"],
             413,
             "payload_too_large",
-            f"The request body is larger than {self.max_bytes} bytes.",
-            {"max_bytes": self.max_bytes},
+            f"The request body is larger than {limit} bytes.",
+            {"max_bytes": limit},
         )
 
 

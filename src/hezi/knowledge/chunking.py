@@ -44,6 +44,9 @@ class AutomaticRules:
     max_tokens: int = 500
     overlap_tokens: int = 50
 
+    def __post_init__(self) -> None:  # checked when built, so bad settings are refused before any document
+        _check(self.max_tokens, self.overlap_tokens)
+
 
 @dataclass(frozen=True, slots=True)
 class CustomRules:
@@ -51,12 +54,23 @@ class CustomRules:
     max_tokens: int = 500
     overlap_tokens: int = 50
 
+    def __post_init__(self) -> None:
+        _check(self.max_tokens, self.overlap_tokens)
+        if not self.separator:
+            raise InvalidChunkingRules("the separator must not be empty")
+
 
 @dataclass(frozen=True, slots=True)
 class ParentChildRules:
     parent_max_tokens: int = 1000
     child_max_tokens: int = 200
     child_overlap_tokens: int = 20
+
+    def __post_init__(self) -> None:
+        _check(self.parent_max_tokens, 0)
+        _check(self.child_max_tokens, self.child_overlap_tokens)
+        if self.child_max_tokens > self.parent_max_tokens:
+            raise InvalidChunkingRules("child chunks must not be larger than their parents")
 
 
 ChunkingRules = AutomaticRules | CustomRules | ParentChildRules
@@ -86,16 +100,12 @@ def chunk_document(doc: ParsedDocument, rules: ChunkingRules, count: TokenCounte
 
 def chunk_automatic(doc: ParsedDocument, rules: AutomaticRules, count: TokenCounter = estimate_tokens) -> ChunkSet:
     """Split by sections, then blocks, then sentences; pack to `max_tokens` with sentence-level overlap."""
-    _check(rules.max_tokens, rules.overlap_tokens)
     groups = _automatic_groups(doc, rules.max_tokens, rules.overlap_tokens, count)
     return ChunkSet(tuple(_chunks(groups, "\n\n", count)))
 
 
 def chunk_custom(doc: ParsedDocument, rules: CustomRules, count: TokenCounter = estimate_tokens) -> ChunkSet:
     """Split the document's text at `separator`, split long segments by sentences, pack with overlap."""
-    _check(rules.max_tokens, rules.overlap_tokens)
-    if not rules.separator:
-        raise InvalidChunkingRules("the separator must not be empty")
     pieces = _separator_pieces(doc, rules.separator, rules.max_tokens, count)
     groups = _pack(pieces, rules.max_tokens, rules.overlap_tokens, keep_blocks=False)
     return ChunkSet(tuple(_chunks(groups, rules.separator, count)))
@@ -103,10 +113,6 @@ def chunk_custom(doc: ParsedDocument, rules: CustomRules, count: TokenCounter = 
 
 def chunk_parent_child(doc: ParsedDocument, rules: ParentChildRules, count: TokenCounter = estimate_tokens) -> ChunkSet:
     """Parents are automatic chunks of `parent_max_tokens`; each is re-packed into small children pointing at it."""
-    _check(rules.parent_max_tokens, 0)
-    _check(rules.child_max_tokens, rules.child_overlap_tokens)
-    if rules.child_max_tokens > rules.parent_max_tokens:
-        raise InvalidChunkingRules("child chunks must not be larger than their parents")
     parent_groups = _automatic_groups(doc, rules.parent_max_tokens, 0, count)
     parents = _chunks(parent_groups, "\n\n", count)
     children: list[Chunk] = []

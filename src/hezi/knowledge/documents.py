@@ -16,7 +16,7 @@ from hezi.accounts import audit
 from hezi.accounts.principal import Caller
 from hezi.db.base import utcnow
 from hezi.db.tables import Document
-from hezi.errors import InvalidInput
+from hezi.errors import Conflict, InvalidInput
 from hezi.knowledge import access
 from hezi.knowledge.access import Defer
 from hezi.knowledge.document_metadata import validate_metadata
@@ -136,6 +136,23 @@ class DocumentService:
     async def get(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID) -> DocumentPublic:
         await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=False)
         return document_public(await access.document(self.db, kb_id, doc_id))
+
+    async def retry(
+        self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID
+    ) -> DocumentPublic:
+        """Queue a failed document again — after its embedding model is deployed again, OCR is turned on… It resumes
+        where it stopped: chunks already stored are kept and only the missing vectors are made."""
+        kb = await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=True)
+        doc = await access.document(self.db, kb_id, doc_id)
+        if doc.status != "failed":
+            raise Conflict(
+                f"Only a failed document can be retried; this one is {doc.status}.", code="document_not_failed"
+            )
+        doc.status, doc.error, doc.error_code, doc.updated_at = "queued", None, None, utcnow()
+        audit.record_for(self.db, caller, "document.retried", workspace_id=workspace_id, target=f"{kb.name}/{doc.name}")
+        await self.db.commit()
+        await self.defer(doc.id)
+        return document_public(doc)
 
     async def remove(self, caller: Caller, workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID) -> None:
         """Delete a document; its chunks go in the same transaction."""

@@ -62,9 +62,9 @@ async def ingest(
         except (Unavailable, TooManyRequests):
             raise  # a model worker restarting or busy: the job is retried with backoff, the document waits
         except DomainError as exc:
-            log.info("document %s failed: %s", doc.id, exc.message)
-            await db.rollback()
-            await _status(db, doc.id, "failed", error=exc.message, error_code=exc.code)
+            log.info("document %s failed: %s", doc_id, exc.message)
+            await db.rollback()  # expires `doc`: only the plain id is used from here on
+            await _status(db, doc_id, "failed", error=exc.message, error_code=exc.code)
             return "failed"
         await _status(db, doc.id, "ready")
         return "ready"

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/workspaces/{workspace_id}/knowledge-bases/{kb_id}", 
 
 def get_fetcher(request: Request, settings: SettingsDep) -> UrlFetcher:
     """URL imports go out through the egress guard and may bring in no more than an upload may."""
-    return UrlFetcher(request.app.state.egress_allowed, max_bytes=settings.max_body_bytes,
+    return UrlFetcher(request.app.state.egress_allowed, max_bytes=settings.max_document_bytes,
                       timeout=settings.knowledge_url_timeout_seconds)  # fmt: skip
 
 
@@ -107,6 +107,14 @@ async def update_document(
 ) -> DocumentPublic:
     """Replace the document's metadata (what retrieval filters match)."""
     return await docs.update(caller, workspace_id, kb_id, doc_id, body)
+
+
+@router.post("/documents/{doc_id}/retry")
+async def retry_document(
+    workspace_id: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, caller: CallerDep, docs: DocumentsDep
+) -> DocumentPublic:
+    """Queue a failed document again; it resumes where it stopped."""
+    return await docs.retry(caller, workspace_id, kb_id, doc_id)
 
 
 @router.delete("/documents/{doc_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -65,6 +65,7 @@ def test_placement_picks_the_gpu_with_most_free_memory_and_offloads_all_that_fit
     need_all = estimate(SMOL, FitRequest(8192, 8, -1), "cuda:0")[1].needed
     tight = place(SMOL, 8192, 8, box(gpus=[gpu(0, int(need_all * 0.7))]))
     assert tight.device == "cuda:0" and 0 < tight.gpu_layers < SMOL.n_layer and tight.code == "some_layers"
+    assert tight.layers_total == SMOL.n_layer
     assert estimate(SMOL, FitRequest(8192, 8, tight.gpu_layers), "cuda:0")[1].needed <= need_all * 0.7 * 0.9
 
 

@@ -20,6 +20,7 @@ class Placement:
     # For translation: no_gpu | embedding_cpu | all_layers | some_layers | no_layer_fits, with the GPU's name.
     code: str = ""
     gpu_name: str | None = None
+    layers_total: int | None = None  # some_layers: out of how many
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,7 +63,7 @@ def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory) -
             if layers > shape.n_layer:
                 return Placement(device, -1, threads, f"all layers fit on {gpu.name}", "all_layers", gpu.name)
             why = f"{layers} of {shape.n_layer} layers fit on {gpu.name}"
-            return Placement(device, layers, threads, why, "some_layers", gpu.name)
+            return Placement(device, layers, threads, why, "some_layers", gpu.name, shape.n_layer)
     why = f"not even one layer fits in {gpu.name}'s free memory"
     return Placement("cpu", 0, threads, why, "no_layer_fits", gpu.name)
 

@@ -121,7 +121,10 @@ export interface Placement {
   device: string; // "cpu" or "cuda:N"
   gpu_layers: number;
   threads: number;
-  reason: string;
+  reason: string; // English, for logs; the UI translates `code`
+  code: "no_gpu" | "embedding_cpu" | "all_layers" | "some_layers" | "no_layer_fits" | "";
+  gpu_name: string | null;
+  layers_total: number | null;
 }
 
 /** The memory a deployment needs on one device, against what is free there. */

@@ -20,15 +20,23 @@ const PART_LABELS = {
   overhead: "fit.parts.overhead",
 } as const;
 
-/** The server explains its placement in English; the known sentences are shown in the user's language. */
-export function placementReason(reason: string, t: TFunction): string {
-  let m: RegExpMatchArray | null;
-  if (reason === "no GPU on this machine") return t("fit.reason.noGpu");
-  if (reason.startsWith("embedding models are small")) return t("fit.reason.embedding");
-  if ((m = reason.match(/^all layers fit on (.+)$/))) return t("fit.reason.allLayers", { gpu: m[1] });
-  if ((m = reason.match(/^(\d+) of (\d+) layers fit on (.+)$/))) return t("fit.reason.someLayers", { layers: m[1], total: m[2], gpu: m[3] });
-  if ((m = reason.match(/^not even one layer fits in (.+)'s free memory$/))) return t("fit.reason.noLayer", { gpu: m[1] });
-  return reason;
+/** The placement's reason in the user's language, from its code; the server's English sentence otherwise. */
+export function placementReason(p: Placement, t: TFunction): string {
+  const gpu = p.gpu_name ?? "";
+  switch (p.code) {
+    case "no_gpu":
+      return t("fit.reason.noGpu");
+    case "embedding_cpu":
+      return t("fit.reason.embedding");
+    case "all_layers":
+      return t("fit.reason.allLayers", { gpu });
+    case "some_layers":
+      return t("fit.reason.someLayers", { layers: p.gpu_layers, total: p.layers_total, gpu });
+    case "no_layer_fits":
+      return t("fit.reason.noLayer", { gpu });
+    default:
+      return p.reason;
+  }
 }
 
 function deviceName(device: string, gpuNames: Record<string, string>, t: TFunction): string {
@@ -207,7 +215,7 @@ export function FitPanel({ fit, pending, error, gpuLayers, gpuNames, onSuggestio
           )}
         </Flex>
         <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="fit-reason">
-          {placementReason(fit.placement.reason, t)}
+          {placementReason(fit.placement, t)}
         </Typography.Text>
       </Flex>
 

@@ -1,112 +1,56 @@
 import { SearchOutlined } from "@ant-design/icons";
 import { useMutation } from "@tanstack/react-query";
-import { Alert, Button, Card, Col, Empty, Flex, Form, Input, InputNumber, Row, Segmented, Tag, Typography } from "antd";
-import { Fragment, type ReactNode } from "react";
+import { Alert, Badge, Button, Col, Collapse, Empty, Flex, Form, Input, InputNumber, Row, Segmented, Typography } from "antd";
+import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { api, unwrap, type KnowledgeBasePublic, type RetrievedChunk, type RetrieveMode, type WorkspaceRef } from "../../api/client";
+import { api, unwrap, type KnowledgeBasePublic, type RetrievedChunk, type RetrieveMode, type Schemas, type WorkspaceRef } from "../../api/client";
 import { errorMessage } from "../../api/errors";
+import { toConditions, type FilterRow } from "./retrieval/filters";
+import { HitCard, type ScoreBasis } from "./retrieval/HitCard";
+import { queryTerms } from "./retrieval/highlight";
+import { MetadataFilters } from "./retrieval/MetadataFilters";
+import { RetrievalOptions } from "./retrieval/RetrievalOptions";
 
 type Mode = RetrieveMode | "compare";
+type Settings = Schemas["RetrievalSettings"];
 const MODES: RetrieveMode[] = ["hybrid", "vector", "full_text"];
 
+/** The settings beside the query start as the knowledge base's stored defaults. */
 interface QueryForm {
   query: string;
   mode: Mode;
   top_k: number;
+  advanced: Pick<Settings, "fusion" | "vector_weight" | "score_threshold" | "rerank_model">;
+  filters: FilterRow[];
 }
 
 interface Outcome {
   mode: RetrieveMode;
+  basis: ScoreBasis;
   data?: RetrievedChunk[];
   error?: unknown;
 }
 
-/** The words of a query worth marking in a result: Latin words and numbers, and Chinese runs with their pairs. */
-export function queryTerms(query: string): string[] {
-  const terms = new Set<string>();
-  for (const word of query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
-    const han = word.match(/\p{Script=Han}+/gu) ?? [];
-    for (const run of han) {
-      terms.add(run);
-      if (run.length > 2) for (let i = 0; i + 2 <= run.length; i += 1) terms.add(run.slice(i, i + 2));
-      if (run.length <= 2) for (const ch of run) terms.add(ch);
-    }
-    for (const latin of word.split(/\p{Script=Han}+/u)) if (latin.length >= 2) terms.add(latin);
-  }
-  return [...terms].sort((a, b) => b.length - a.length);
-}
+const defaults = (r: Settings): Pick<QueryForm, "mode" | "top_k" | "advanced"> => ({
+  mode: r.mode,
+  top_k: r.top_k,
+  advanced: { fusion: r.fusion, vector_weight: r.vector_weight, score_threshold: r.score_threshold ?? null, rerank_model: r.rerank_model ?? null },
+});
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** The text with every query term wrapped in <mark>. */
-export function highlight(text: string, terms: string[]): ReactNode {
-  if (terms.length === 0) return text;
-  const re = new RegExp(`(${terms.map(escape).join("|")})`, "giu");
-  return text.split(re).map((part, i) =>
-    i % 2 === 1 ? (
-      <mark key={i} className="kb-hit">
-        {part}
-      </mark>
-    ) : (
-      <Fragment key={i}>{part}</Fragment>
-    ),
-  );
-}
-
-function pages(c: RetrievedChunk, t: ReturnType<typeof useTranslation>["t"]): string | null {
-  if (c.page_start === null) return null;
-  return c.page_end !== null && c.page_end !== c.page_start
-    ? t("knowledge.hit.pages", { from: c.page_start, to: c.page_end })
-    : t("knowledge.hit.page", { page: c.page_start });
-}
-
-function ResultCard({ chunk, rank, terms, compact }: { chunk: RetrievedChunk; rank: number; terms: string[]; compact: boolean }) {
-  const { t } = useTranslation();
-  const p = pages(chunk, t);
-  return (
-    <Card size="small" data-testid="hit-result" data-document={chunk.document_name} data-rank={rank}>
-      <Flex justify="space-between" align="center" gap={8} wrap style={{ marginBottom: 6 }}>
-        <Flex align="center" gap={6} wrap style={{ minWidth: 0 }}>
-          <Tag color="blue" style={{ marginInlineEnd: 0 }}>
-            #{rank}
-          </Tag>
-          <Typography.Text strong ellipsis style={{ maxWidth: compact ? 180 : 360 }} data-testid="hit-document">
-            {chunk.document_name}
-          </Typography.Text>
-          {chunk.section && (
-            <Typography.Text type="secondary" ellipsis style={{ fontSize: 12, maxWidth: compact ? 140 : 320 }}>
-              § {chunk.section}
-            </Typography.Text>
-          )}
-          {p && (
-            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {p}
-            </Typography.Text>
-          )}
-        </Flex>
-        <Typography.Text type="secondary" style={{ fontSize: 12, fontVariantNumeric: "tabular-nums" }} data-testid="hit-score">
-          {t("knowledge.hit.score")} {chunk.score.toFixed(4)}
-        </Typography.Text>
-      </Flex>
-      <Typography.Paragraph
-        style={{ margin: 0, whiteSpace: "pre-wrap", fontSize: 13 }}
-        ellipsis={{ rows: compact ? 6 : 8, expandable: "collapsible", symbol: (open) => (open ? t("knowledge.hit.less") : t("knowledge.hit.more")) }}
-      >
-        {highlight(chunk.text, terms)}
-      </Typography.Paragraph>
-    </Card>
-  );
+function basisOf(mode: RetrieveMode, a: QueryForm["advanced"]): ScoreBasis {
+  if (a.rerank_model) return "rerank";
+  return mode === "hybrid" ? a.fusion : mode;
 }
 
 function ResultList({ outcome, terms, compact }: { outcome: Outcome; terms: string[]; compact: boolean }) {
   const { t } = useTranslation();
   if (outcome.error) return <Alert type="error" showIcon title={errorMessage(outcome.error, t)} />;
   const data = outcome.data ?? [];
-  if (data.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("knowledge.hit.none")} />;
+  if (data.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("knowledge.hit.none")} data-testid={`hit-empty-${outcome.mode}`} />;
   return (
     <Flex vertical gap={8} data-testid={`hit-results-${outcome.mode}`}>
       {data.map((c, i) => (
-        <ResultCard key={`${c.document_id}-${c.ordinal}`} chunk={c} rank={i + 1} terms={terms} compact={compact} />
+        <HitCard key={c.chunk_id} chunk={c} rank={i + 1} terms={terms} compact={compact} basis={outcome.basis} />
       ))}
     </Flex>
   );
@@ -115,19 +59,35 @@ function ResultList({ outcome, terms, compact }: { outcome: Outcome; terms: stri
 export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: KnowledgeBasePublic }) {
   const { t } = useTranslation();
   const [form] = Form.useForm<QueryForm>();
+  const mode = Form.useWatch("mode", form) ?? kb.retrieval.mode;
+  const filters = Form.useWatch("filters", form) as FilterRow[] | undefined;
+  // Saved settings become the new starting point; the query and filters typed so far stay.
+  const stored = JSON.stringify(kb.retrieval);
+  useEffect(() => form.setFieldsValue(defaults(JSON.parse(stored) as Settings)), [form, stored]);
+
   const run = useMutation({
     mutationFn: async (v: QueryForm): Promise<{ query: string; outcomes: Outcome[] }> => {
       const modes = v.mode === "compare" ? MODES : [v.mode];
+      const filters = toConditions(v.filters);
       const outcomes = await Promise.all(
         modes.map((mode) =>
           unwrap(
             api.POST("/api/workspaces/{workspace_id}/knowledge-bases/{kb_id}/retrieve", {
               params: { path: { workspace_id: workspace.id, kb_id: kb.id } },
-              body: { query: v.query, mode, top_k: v.top_k },
+              body: {
+                query: v.query,
+                mode,
+                top_k: v.top_k,
+                fusion: v.advanced.fusion,
+                vector_weight: v.advanced.vector_weight,
+                score_threshold: v.advanced.score_threshold ?? null,
+                rerank_model: v.advanced.rerank_model || null,
+                filters,
+              },
             }),
           ).then(
-            (r): Outcome => ({ mode, data: r.data }),
-            (error: unknown): Outcome => ({ mode, error }),
+            (r): Outcome => ({ mode, basis: basisOf(mode, v.advanced), data: r.data }),
+            (error: unknown): Outcome => ({ mode, basis: basisOf(mode, v.advanced), error }),
           ),
         ),
       );
@@ -136,6 +96,7 @@ export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: Kno
   });
   const terms = run.data ? queryTerms(run.data.query) : [];
   const compare = (run.data?.outcomes.length ?? 0) > 1;
+  const activeFilters = (filters ?? []).filter((f) => f?.key?.trim()).length;
 
   return (
     <Flex vertical gap={16}>
@@ -143,7 +104,7 @@ export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: Kno
       <Form<QueryForm>
         form={form}
         layout="vertical"
-        initialValues={{ mode: "hybrid", top_k: 5 }}
+        initialValues={{ ...defaults(kb.retrieval), filters: [] }}
         onFinish={(v) => run.mutate({ ...v, query: v.query.trim() })}
         data-testid="hit-form"
       >
@@ -177,6 +138,31 @@ export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: Kno
             {t("knowledge.hit.run")}
           </Button>
         </Flex>
+        <Collapse
+          size="small"
+          style={{ marginTop: 16 }}
+          data-testid="hit-advanced"
+          items={[
+            {
+              key: "advanced",
+              forceRender: true, // its fields belong to the form even while folded
+              label: (
+                <Flex align="center" gap={8} data-testid="hit-advanced-toggle">
+                  {t("knowledge.hit.advanced")}
+                  {activeFilters > 0 && (
+                    <Badge count={t("knowledge.filters.active", { count: activeFilters })} color="blue" style={{ fontSize: 11 }} />
+                  )}
+                </Flex>
+              ),
+              children: (
+                <>
+                  <RetrievalOptions workspace={workspace} prefix={["advanced"]} hybrid={mode === "hybrid" || mode === "compare"} />
+                  <MetadataFilters />
+                </>
+              ),
+            },
+          ]}
+        />
       </Form>
       {run.error && <Alert type="error" showIcon title={errorMessage(run.error, t)} />}
       {run.data &&

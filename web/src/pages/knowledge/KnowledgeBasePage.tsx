@@ -16,6 +16,7 @@ import { ChunksDrawer } from "./ChunksDrawer";
 import { DocumentMetadataModal } from "./DocumentMetadataModal";
 import { DocumentStatus, isSettled } from "./documentStatus";
 import { HitTesting } from "./HitTesting";
+import { KnowledgeBaseSettings } from "./KnowledgeBaseSettings";
 import { canEditKnowledge, MONO, useKnowledgeBases } from "./KnowledgeListPage";
 
 /** While the worker is on a document, the list is re-read at this pace. */
@@ -33,7 +34,7 @@ export function KnowledgeBasePage() {
 
 function chunkingLabel(chunking: Record<string, unknown>, t: ReturnType<typeof useTranslation>["t"]): string {
   const mode = String(chunking.mode ?? "automatic");
-  const known = mode === "automatic" || mode === "custom";
+  const known = mode === "automatic" || mode === "custom" || mode === "parent_child";
   const sep = typeof chunking.separator === "string" ? JSON.stringify(chunking.separator).slice(1, -1) : null;
   const parts = [
     known ? t(`knowledge.chunkingMode.${mode}`) : mode,
@@ -71,7 +72,11 @@ function KnowledgeBaseDetail({ workspace }: { workspace: WorkspaceRef }) {
   return (
     <>
       <div style={{ marginBottom: 8 }}>{back}</div>
-      <PageHeader title={<span data-testid="kb-title">{kb.name}</span>} description={kb.description || undefined} />
+      <PageHeader
+        title={<span data-testid="kb-title">{kb.name}</span>}
+        description={kb.description || undefined}
+        extra={<KnowledgeBaseSettings workspace={workspace} kb={kb} />}
+      />
       <Card size="small" style={{ marginBottom: 16 }}>
         <Descriptions
           size="small"

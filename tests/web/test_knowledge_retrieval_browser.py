@@ -1,0 +1,182 @@
+"""Hit testing with each mode's scores and metadata filters, and a knowledge base's settings, in a real browser."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import LiveServer
+from tests.helpers import Api, unique
+from tests.web.browser import shot, sign_in, switch_language
+
+DOCS = {
+    "leave-policy.txt": (
+        "Annual leave: every employee has twenty-five days of paid annual leave per year. "
+        "Unused leave days can be carried over until March.",
+        {"department": "HR", "year": 2025},
+    ),
+    "leave-2023.txt": (
+        "Annual leave in 2023: employees had twenty days of paid annual leave per year.",
+        {"department": "HR", "year": 2023},
+    ),
+    "servers.txt": (
+        "The data centre has forty servers. Backups of every server run nightly at two o'clock.",
+        {"department": "IT", "year": 2025},
+    ),
+}
+QUERY = "how many days of annual leave"
+
+
+def add_documents(api: Api, base: str) -> None:
+    """Text documents through the API, each given its metadata once it is there; back when all are ready."""
+    ids = []
+    for name, (text, metadata) in DOCS.items():
+        r = api.post(f"{base}/documents/text", json={"name": name, "text": text})
+        assert r.status_code == 201, r.text
+        doc_id = r.json()["id"]
+        r = api.patch(f"{base}/documents/{doc_id}", json={"metadata": metadata})
+        assert r.status_code == 200, r.text
+        ids.append(doc_id)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        docs = {d["id"]: d for d in api.get(f"{base}/documents").json()["data"]}
+        assert all(docs[i]["status"] != "failed" for i in ids), docs
+        if all(docs[i]["status"] == "ready" for i in ids):
+            return
+        time.sleep(0.2)
+    raise AssertionError("documents not ingested in time")
+
+
+@pytest.fixture
+def kb(model_server: LiveServer) -> dict[str, Any]:
+    api = model_server.admin()
+    ws = api.default_workspace()
+    r = api.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("policies")})
+    assert r.status_code == 201, r.text
+    kb = {**r.json(), "ws": ws, "base": f"/api/workspaces/{ws}/knowledge-bases/{r.json()['id']}"}
+    add_documents(api, kb["base"])
+    api.close()
+    return kb
+
+
+def results(page: Page) -> Locator:
+    return page.get_by_test_id("hit-results-hybrid").get_by_test_id("hit-result")
+
+
+def score(hit: Locator, test_id: str) -> float:
+    """A score as the page holds it (data-value), unrounded."""
+    return float(hit.get_by_test_id(test_id).get_attribute("data-value") or "nan")
+
+
+def test_hit_testing_scores_filters_and_settings(model_server: LiveServer, kb: dict[str, Any], page: Page) -> None:
+    sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
+    page.goto(f"{model_server.url}/knowledge/{kb['id']}?tab=hit-testing")
+
+    # Hybrid: every hit shows its vector and its full-text score; the final score is the fused one.
+    page.get_by_test_id("hit-query").fill(QUERY)
+    page.get_by_test_id("hit-submit").click()
+    expect(results(page)).to_have_count(3)
+    first = results(page).first
+    expect(first).to_have_attribute("data-document", "leave-policy.txt")
+    for mode in ("vector", "full_text"):
+        expect(results(page).get_by_test_id(f"hit-score-{mode}")).to_have_count(3)
+    expect(first.get_by_test_id("hit-score-rerank")).to_have_count(0)  # no reranker was asked for
+    assert score(first, "hit-score-vector") > 0.3
+    assert score(first, "hit-score-full_text") > 0
+    # The server document is about something else: hybrid ranks it last, with the weakest full-text score.
+    expect(results(page).nth(1)).to_have_attribute("data-document", "leave-2023.txt")
+    expect(results(page).last).to_have_attribute("data-document", "servers.txt")
+    servers = page.locator('[data-testid="hit-result"][data-document="servers.txt"]')
+    text_scores = [score(results(page).nth(i), "hit-score-full_text") for i in range(3)]
+    assert text_scores[2] < min(text_scores[:2]), text_scores
+    assert servers.get_by_test_id("hit-score-vector").count() == 1
+    expect(first.get_by_test_id("hit-metadata")).to_contain_text("department: HR")
+    expect(first.get_by_test_id("hit-metadata")).to_contain_text("year: 2025")
+    expect(first).to_contain_text("向量")
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
+    shot(page, "knowledge-retrieval-hybrid-zh-CN", full_page=True)
+
+    # Metadata filters narrow the documents searched: year = 2025 (a number), then department in HR, Finance.
+    page.get_by_test_id("hit-advanced-toggle").click()
+    page.get_by_test_id("hit-filter-add").click()
+    row = page.get_by_test_id("hit-filter-0")
+    row.get_by_test_id("hit-filter-key").fill("year")
+    row.get_by_test_id("hit-filter-value").fill("2025")
+    page.get_by_test_id("hit-submit").click()
+    expect(results(page)).to_have_count(2)
+    expect(page.locator('[data-testid="hit-result"][data-document="leave-2023.txt"]')).to_have_count(0)
+
+    page.get_by_test_id("hit-filter-add").click()
+    row = page.get_by_test_id("hit-filter-1")
+    row.get_by_test_id("hit-filter-key").fill("department")
+    row.get_by_test_id("hit-filter-op").click()
+    page.get_by_test_id("hit-filter-op-in").click()
+    row.get_by_test_id("hit-filter-value").fill("HR, Finance")
+    page.get_by_test_id("hit-submit").click()
+    expect(results(page)).to_have_count(1)
+    expect(results(page).first).to_have_attribute("data-document", "leave-policy.txt")
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
+    shot(page, "knowledge-retrieval-filters-zh-CN", full_page=True)
+
+    # The same in English, with weighted fusion: the final score is 0.7 × vector + 0.3 × full text.
+    switch_language(page, "en")
+    page.get_by_test_id("retrieval-fusion-weighted").click()
+    expect(page.get_by_test_id("retrieval-vector-weight")).to_be_visible()
+    page.get_by_test_id("hit-submit").click()
+    hit = results(page).first
+    expect(hit.get_by_test_id("hit-scores")).to_contain_text("Full text")
+    expect(page.get_by_test_id("hit-advanced")).to_contain_text("Metadata filters")
+    vector = score(hit, "hit-score-vector")
+    full_text = score(hit, "hit-score-full_text")
+    final = score(hit, "hit-score")
+    assert final == pytest.approx(0.7 * vector + 0.3 * full_text, abs=1e-4)
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
+    shot(page, "knowledge-retrieval-filters-en", full_page=True)
+
+    # Settings: the default top-k saved is kept after a reload, and hit testing starts from it.
+    page.get_by_test_id("kb-settings").click()
+    drawer = page.get_by_test_id("kb-settings-drawer")
+    expect(drawer).to_contain_text("Chunking of new documents")
+    expect(page.get_by_test_id("kb-settings-reembed-warning")).to_have_count(0)
+    page.get_by_test_id("kb-settings-top-k").fill("2")
+    page.get_by_test_id("kb-settings-chunking-parent_child").click()
+    expect(page.get_by_test_id("kb-settings-parent_max_tokens")).to_be_visible()
+    shot(page, "knowledge-settings-en")
+    page.get_by_test_id("kb-settings-save").click()
+    expect(page.get_by_test_id("kb-settings-form")).to_have_count(0)
+
+    api = model_server.admin()
+    stored = api.get(kb["base"]).json()
+    api.close()
+    assert stored["retrieval"]["top_k"] == 2
+    assert stored["chunking"] == {"mode": "parent_child", "parent_max_tokens": 1000, "child_max_tokens": 200,
+                                  "child_overlap_tokens": 20}  # fmt: skip
+
+    page.reload()
+    expect(page.get_by_test_id("hit-top-k")).to_have_value("2")
+    page.get_by_test_id("hit-query").fill(QUERY)
+    page.get_by_test_id("hit-submit").click()
+    expect(results(page)).to_have_count(2)
+    switch_language(page, "zh-CN")
+    page.get_by_test_id("kb-settings").click()
+    expect(page.get_by_test_id("kb-settings-top-k")).to_have_value("2")
+    expect(page.get_by_test_id("kb-settings-parent_max_tokens")).to_have_value("1000")
+    expect(page.get_by_test_id("kb-settings-drawer")).to_contain_text("新文档的分块方式")
+    shot(page, "knowledge-settings-zh-CN")
+
+
+def test_members_read_settings_but_cannot_save(model_server: LiveServer, kb: dict[str, Any], page: Page) -> None:
+    api = model_server.admin()
+    user = api.create_user()
+    api.add_member(kb["ws"], user["username"], "member")
+    api.close()
+    sign_in(page, model_server.url, user["username"], user["password"])
+    page.evaluate("id => window.localStorage.setItem('hezi.workspace', id)", kb["ws"])
+    page.goto(f"{model_server.url}/knowledge/{kb['id']}")
+    page.get_by_test_id("kb-settings").click()
+    expect(page.get_by_test_id("kb-settings-drawer")).to_contain_text("只有")
+    expect(page.get_by_test_id("kb-settings-save")).to_be_disabled()
+    expect(page.get_by_test_id("kb-settings-top-k")).to_be_disabled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -28,12 +29,17 @@ DOCS = {
     ),
 }
 QUERY = "how many days of annual leave"
+VISITORS = (
+    "Visitors must sign in at the front desk. They receive a badge that must be worn at all times. "
+    "Badges are returned when leaving. Lost badges are reported to security at once. "
+    "Visitors are accompanied by their host in every area."
+)
 
 
-def add_documents(api: Api, base: str) -> None:
+def add_documents(api: Api, base: str, docs: dict[str, tuple[str, dict[str, Any]]]) -> None:
     """Text documents through the API, each given its metadata once it is there; back when all are ready."""
     ids = []
-    for name, (text, metadata) in DOCS.items():
+    for name, (text, metadata) in docs.items():
         r = api.post(f"{base}/documents/text", json={"name": name, "text": text})
         assert r.status_code == 201, r.text
         doc_id = r.json()["id"]
@@ -57,7 +63,7 @@ def kb(model_server: LiveServer) -> dict[str, Any]:
     r = api.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("policies")})
     assert r.status_code == 201, r.text
     kb = {**r.json(), "ws": ws, "base": f"/api/workspaces/{ws}/knowledge-bases/{r.json()['id']}"}
-    add_documents(api, kb["base"])
+    add_documents(api, kb["base"], DOCS)
     api.close()
     return kb
 
@@ -143,23 +149,37 @@ def test_hit_testing_scores_filters_and_settings(model_server: LiveServer, kb: d
     expect(page.get_by_test_id("kb-settings-reembed-warning")).to_have_count(0)
     page.get_by_test_id("kb-settings-top-k").fill("2")
     page.get_by_test_id("kb-settings-chunking-parent_child").click()
-    expect(page.get_by_test_id("kb-settings-parent_max_tokens")).to_be_visible()
+    expect(page.get_by_test_id("kb-settings-parent_max_tokens")).to_have_value("1000")
+    page.get_by_test_id("kb-settings-child_max_tokens").fill("30")
+    page.get_by_test_id("kb-settings-child_overlap_tokens").fill("0")
     shot(page, "knowledge-settings-en")
     page.get_by_test_id("kb-settings-save").click()
     expect(page.get_by_test_id("kb-settings-form")).to_have_count(0)
 
     api = model_server.admin()
     stored = api.get(kb["base"]).json()
-    api.close()
     assert stored["retrieval"]["top_k"] == 2
-    assert stored["chunking"] == {"mode": "parent_child", "parent_max_tokens": 1000, "child_max_tokens": 200,
-                                  "child_overlap_tokens": 20}  # fmt: skip
+    assert stored["chunking"] == {"mode": "parent_child", "parent_max_tokens": 1000, "child_max_tokens": 30,
+                                  "child_overlap_tokens": 0}  # fmt: skip
+    # A document added now is chunked parent–child: a hit on a small child shows its parent passage, folded.
+    add_documents(api, kb["base"], {"visitors.txt": (VISITORS, {"department": "Facilities"})})
+    api.close()
 
     page.reload()
     expect(page.get_by_test_id("hit-top-k")).to_have_value("2")
-    page.get_by_test_id("hit-query").fill(QUERY)
+    page.get_by_test_id("hit-query").fill("lost badges reported to security")
     page.get_by_test_id("hit-submit").click()
     expect(results(page)).to_have_count(2)
+    hit = results(page).first
+    expect(hit).to_have_attribute("data-document", "visitors.txt")
+    expect(hit.get_by_test_id("hit-text")).not_to_contain_text("front desk")
+    # Query words are marked whole: the "to" of "reported to security", not the one inside "Visitors".
+    expect(hit.get_by_test_id("hit-text").locator("mark.kb-hit").filter(has_text=re.compile("^to$"))).to_have_count(1)
+    expect(hit.get_by_test_id("hit-parent-text")).to_be_hidden()
+    hit.get_by_test_id("hit-parent").get_by_role("button").click()
+    expect(hit.get_by_test_id("hit-parent-text")).to_contain_text("sign in at the front desk")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "knowledge-retrieval-parent-en", full_page=True)
     switch_language(page, "zh-CN")
     page.get_by_test_id("kb-settings").click()
     expect(page.get_by_test_id("kb-settings-top-k")).to_have_value("2")

@@ -17,10 +17,15 @@ export function queryTerms(query: string): string[] {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+// Latin words are marked whole ("to" not inside "visitors"); Chinese has no spaces, so its terms match anywhere.
+const bounded = (term: string) =>
+  /\p{Script=Han}/u.test(term) ? escape(term) : `(?<![\p{Script=Latin}\p{N}])${escape(term)}(?![\p{Script=Latin}\p{N}])`;
+
 /** The text with every query term wrapped in <mark>. */
 export function highlight(text: string, terms: string[]): ReactNode {
   if (terms.length === 0) return text;
-  const re = new RegExp(`(${terms.map(escape).join("|")})`, "giu");
+  // Lookarounds are not captured, so split() still yields text, term, text, … with the terms at odd indexes.
+  const re = new RegExp(`(${terms.map(bounded).join("|")})`, "giu");
   return text.split(re).map((part, i) =>
     i % 2 === 1 ? (
       <mark key={i} className="kb-hit">

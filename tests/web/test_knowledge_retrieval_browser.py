@@ -48,9 +48,9 @@ def add_documents(api: Api, base: str, docs: dict[str, tuple[str, dict[str, Any]
         ids.append(doc_id)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        docs = {d["id"]: d for d in api.get(f"{base}/documents").json()["data"]}
-        assert all(docs[i]["status"] != "failed" for i in ids), docs
-        if all(docs[i]["status"] == "ready" for i in ids):
+        listed = {d["id"]: d for d in api.get(f"{base}/documents").json()["data"]}
+        assert all(listed[i]["status"] != "failed" for i in ids), listed
+        if all(listed[i]["status"] == "ready" for i in ids):
             return
         time.sleep(0.2)
     raise AssertionError("documents not ingested in time")

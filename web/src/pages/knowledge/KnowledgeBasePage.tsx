@@ -1,4 +1,4 @@
-import { ArrowLeftOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
+import { ArrowLeftOutlined, DeleteOutlined, PlusOutlined, RedoOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Descriptions, Result, Space, Table, Tabs, Tag, Tooltip, Typography, type ButtonProps } from "antd";
 import { ListToolbar } from "../../components/ListToolbar";
@@ -172,6 +172,20 @@ function DocumentsTable({
     },
     onError: (err) => void message.error(errorMessage(err, t)),
   });
+  // A failed document queued again (its model deployed again, OCR turned on…); it resumes where it stopped.
+  const retry = useMutation({
+    mutationFn: (d: DocumentPublic) =>
+      unwrap(
+        api.POST("/api/workspaces/{workspace_id}/knowledge-bases/{kb_id}/documents/{doc_id}/retry", {
+          params: { path: { ...path, doc_id: d.id } },
+        }),
+      ),
+    onSuccess: (_, d) => {
+      void message.success(t("knowledge.docRetried", { name: d.name }));
+      refresh();
+    },
+    onError: (err) => void message.error(errorMessage(err, t)),
+  });
   const confirmDelete = (d: DocumentPublic) =>
     void modal.confirm({
       title: t("knowledge.confirmDeleteDoc", { name: d.name }),
@@ -268,6 +282,18 @@ function DocumentsTable({
                 <Button type="link" size="small" onClick={() => setMetadataOf(d)} data-testid={`doc-metadata-${d.name}`}>
                   {t("knowledge.metadata.edit")}
                 </Button>
+                {editor && d.status === "failed" && (
+                  <Button
+                    type="link"
+                    size="small"
+                    icon={<RedoOutlined />}
+                    loading={retry.isPending && retry.variables?.id === d.id}
+                    onClick={() => retry.mutate(d)}
+                    data-testid={`doc-retry-${d.name}`}
+                  >
+                    {t("common.retry")}
+                  </Button>
+                )}
                 {editor && (
                   <Button
                     type="link"

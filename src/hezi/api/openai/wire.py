@@ -117,9 +117,70 @@ def text_completion(outcome: Outcome, *, cid: str, created: int, model: str, pre
     }
 
 
-async def chat_stream(
+class _ChatFrames:
+    """Chat chunks. With tools offered, output that starts like a tool call is held until it is complete, then
+    sent as one `tool_calls` delta."""
+
+    object = "chat.completion.chunk"
+
+    def __init__(self, envelope: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> None:
+        self.envelope = envelope
+        self.tool_names: list[str] = []
+        self.held: list[str] | None = None  # text held back while it may be a tool call
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return sse(self.envelope([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]))
+
+    def start(self, event: dict[str, Any]) -> list[bytes]:
+        self.tool_names = event.get("tool_names") or []
+        self.held = [] if self.tool_names else None
+        return [self._chunk({"role": "assistant", "content": ""})]
+
+    def token(self, text: str) -> list[bytes]:
+        if self.held is None:
+            return [self._chunk({"content": text})]
+        self.held.append(text)
+        so_far = "".join(self.held).lstrip()
+        if so_far and not so_far.startswith("{"):  # plain words: stream them after all
+            out, self.held = [self._chunk({"content": "".join(self.held)})], None
+            return out
+        return []
+
+    def done(self, outcome: Outcome) -> list[bytes]:
+        out = []
+        if self.held is not None:
+            outcome.tool_calls = parse_tool_calls("".join(self.held), self.tool_names)
+            if outcome.tool_calls:
+                outcome.finish_reason = "tool_calls"
+                out.append(self._chunk({"tool_calls": outcome.tool_calls}))
+            elif self.held:
+                out.append(self._chunk({"content": "".join(self.held)}))
+        return [*out, self._chunk({}, outcome.finish_reason)]
+
+
+class _CompletionFrames:
+    object = "text_completion"
+
+    def __init__(self, envelope: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> None:
+        self.envelope = envelope
+
+    def _chunk(self, text: str, finish: str | None = None) -> bytes:
+        return sse(self.envelope([{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}]))
+
+    def start(self, event: dict[str, Any]) -> list[bytes]:
+        return []
+
+    def token(self, text: str) -> list[bytes]:
+        return [self._chunk(text)]
+
+    def done(self, outcome: Outcome) -> list[bytes]:
+        return [self._chunk("", outcome.finish_reason)]
+
+
+async def _stream(
     events: AsyncIterator[dict[str, Any]],
     outcome: Outcome,
+    frames: type[_ChatFrames] | type[_CompletionFrames],
     *,
     cid: str,
     created: int,
@@ -127,57 +188,33 @@ async def chat_stream(
     include_usage: bool,
     on_end: Callable[[Outcome], None],
 ) -> AsyncIterator[bytes]:
-    """Chunks as OpenAI streams them. With tools offered, output that starts like a tool call is held until
-    it is complete, then sent as one `tool_calls` delta."""
+    """One event loop for both streaming endpoints: the outcome's bookkeeping, the optional usage chunk, [DONE],
+    errors mid-stream and metering are here; what each chunk looks like is the endpoint's `frames`."""
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return sse(
-            {
-                "id": cid,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-            }
-        )
+    def envelope(choices: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"id": cid, "object": frames.object, "created": created, "model": model, "choices": choices}
 
-    tool_names: list[str] = []
-    held: list[str] | None = None  # text held back while it may be a tool call
+    f = frames(envelope)
     try:
         async for event in events:
             kind = event["type"]
             if kind == "start":
                 outcome.prompt_tokens = event["prompt_tokens"]
-                tool_names = event.get("tool_names") or []
-                held = [] if tool_names else None
-                yield chunk({"role": "assistant", "content": ""})
+                for frame in f.start(event):
+                    yield frame
             elif kind == "token":
                 if outcome.ttft_ms is None:
                     outcome.ttft_ms = outcome.latency_ms
-                text = event["text"]
-                outcome.text += text
-                if held is not None:
-                    held.append(text)
-                    so_far = "".join(held).lstrip()
-                    if so_far and not so_far.startswith("{"):  # plain words: stream them after all
-                        yield chunk({"content": "".join(held)})
-                        held = None
-                    continue
-                yield chunk({"content": text})
+                outcome.text += event["text"]
+                for frame in f.token(event["text"]):
+                    yield frame
             elif kind == "done":
                 outcome.finish_reason = event["finish_reason"]
                 outcome.completion_tokens = event["usage"]["completion_tokens"]
-                if held is not None:
-                    outcome.tool_calls = parse_tool_calls("".join(held), tool_names)
-                    if outcome.tool_calls:
-                        outcome.finish_reason = "tool_calls"
-                        yield chunk({"tool_calls": outcome.tool_calls})
-                    elif held:
-                        yield chunk({"content": "".join(held)})
-                yield chunk({}, outcome.finish_reason)
+                for frame in f.done(outcome):
+                    yield frame
                 if include_usage:
-                    yield sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                               "choices": [], "usage": outcome.usage()})  # fmt: skip
+                    yield sse({**envelope([]), "usage": outcome.usage()})
                 yield sse("[DONE]")
             elif kind == "error":
                 outcome.error = event["code"]
@@ -191,55 +228,14 @@ async def chat_stream(
         on_end(outcome)
 
 
-async def completion_stream(
-    events: AsyncIterator[dict[str, Any]],
-    outcome: Outcome,
-    *,
-    cid: str,
-    created: int,
-    model: str,
-    include_usage: bool,
-    on_end: Callable[[Outcome], None],
-) -> AsyncIterator[bytes]:
-    def chunk(text: str, finish: str | None = None) -> bytes:
-        return sse(
-            {
-                "id": cid,
-                "object": "text_completion",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
-            }
-        )
+def chat_stream(events: AsyncIterator[dict[str, Any]], outcome: Outcome, **kw: Any) -> AsyncIterator[bytes]:
+    """Chat completion chunks as OpenAI streams them."""
+    return _stream(events, outcome, _ChatFrames, **kw)
 
-    try:
-        async for event in events:
-            kind = event["type"]
-            if kind == "start":
-                outcome.prompt_tokens = event["prompt_tokens"]
-            elif kind == "token":
-                if outcome.ttft_ms is None:
-                    outcome.ttft_ms = outcome.latency_ms
-                outcome.text += event["text"]
-                yield chunk(event["text"])
-            elif kind == "done":
-                outcome.finish_reason = event["finish_reason"]
-                outcome.completion_tokens = event["usage"]["completion_tokens"]
-                yield chunk("", outcome.finish_reason)
-                if include_usage:
-                    yield sse({"id": cid, "object": "text_completion", "created": created, "model": model,
-                               "choices": [], "usage": outcome.usage()})  # fmt: skip
-                yield sse("[DONE]")
-            elif kind == "error":
-                outcome.error = event["code"]
-                yield sse(openai_body(500, event["code"], event["message"]))
-                return
-    except DomainError as exc:
-        outcome.error = exc.code
-        yield sse(openai_body(503, exc.code, exc.message))
-    finally:
-        await _close(events)
-        on_end(outcome)
+
+def completion_stream(events: AsyncIterator[dict[str, Any]], outcome: Outcome, **kw: Any) -> AsyncIterator[bytes]:
+    """Text completion chunks as OpenAI streams them."""
+    return _stream(events, outcome, _CompletionFrames, **kw)
 
 
 async def _close(events: AsyncIterator[dict[str, Any]]) -> None:

@@ -145,10 +145,10 @@ def missed(admin: Api, kb: dict[str, Any], asked: dict[str, tuple[str, str]], wh
     return out
 
 
-# Full text ranks by ts_rank_cd over an OR of every query word, with no stop words and no inverse document frequency:
-# a long chunk that says "Debian" twenty times outranks the one short chunk that says "pronounce". Whole questions
-# therefore miss in full-text mode (and can drag hybrid down with them) until ranking weighs rare words higher; these
-# cases are strict xfails so that fixing it turns them red and they are promoted to plain tests.
+# Full text ranks by ts_rank_cd over an OR of the query's words (function words dropped) with no inverse document
+# frequency: a long chunk that says "Debian" twenty times outranks the one short chunk that says "pronounce". Whole
+# questions therefore miss in full-text mode (and can drag hybrid down with them) until ranking weighs rare words
+# higher; these cases are strict xfails so that fixing it turns them red and they are promoted to plain tests.
 FULL_TEXT_RANKING = pytest.mark.xfail(
     strict=True, reason="full-text ranking has no IDF: common words outweigh rare ones"
 )

@@ -279,3 +279,18 @@ def test_a_document_failed_for_a_stopped_model_is_retried_once_it_is_back(
     assert done["status"] == "ready" and done["chunks_embedded"] == done["chunks_total"] == failed["chunks_total"]
     assert names(search(admin, kb, query="nightly backups", mode="vector")) == ["servers.txt"]
     assert_error(admin.post(f"{base(kb)}/documents/{failed['id']}/retry"), 409, "document_not_failed")
+
+
+def test_chunks_longer_than_the_embedding_model_reads_are_embedded_on_their_beginning(admin: Api) -> None:
+    """MiniLM reads 512 tokens; a knowledge base cutting 1500-token chunks still ingests (sentence-transformers
+    truncates the same way), and the whole chunk stays searchable by its words."""
+    ws = admin.create_workspace()["id"]
+    chunking = {"mode": "custom", "separator": "\n\n", "max_tokens": 1500, "overlap_tokens": 0}
+    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "long", "chunking": chunking})
+    assert r.status_code == 201, r.text
+    kb = {**r.json(), "ws": ws}
+    body = " ".join(f"Lighthouse keepers logged the weather in entry {i}." for i in range(120))
+    doc = add_text(admin, kb, "log.txt", body + " The last entry mentions a shipwreck near the reef.")
+    assert doc["status"] == "ready" and doc["chunks_total"] == 1, doc
+    assert names(search(admin, kb, query="lighthouse keepers weather log", mode="vector")) == ["log.txt"]
+    assert names(search(admin, kb, query="shipwreck reef", mode="full_text")) == ["log.txt"]

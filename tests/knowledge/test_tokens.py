@@ -13,3 +13,11 @@ def test_cjk_characters_count_one_each_and_words_one_point_three() -> None:
 def test_joining_never_counts_more_than_the_parts() -> None:
     parts = ["Hello there.", "这是一句话。", "One more sentence here."]
     assert estimate_tokens(" ".join(parts)) <= sum(estimate_tokens(p) for p in parts)
+
+
+def test_run_together_words_count_by_their_length() -> None:
+    """A PDF whose text layer lost its spaces gives 'words' a sub-word tokenizer cuts into many tokens."""
+    run_together = "savespacewhilerelaxingthepackagerequirements"  # 44 characters, about 10 word pieces
+    assert estimate_tokens(run_together) == 11
+    assert estimate_tokens("internationalisation") == 5
+    assert estimate_tokens("ordinary words stay cheap") == 6

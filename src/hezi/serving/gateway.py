@@ -80,10 +80,13 @@ class Gateway:
                     f"The worker for {model_name!r} stopped in the middle of this request; it is being restarted."
                 ) from exc
 
-    async def embed(self, model_name: str, inputs: list[str]) -> tuple[list[list[float]], int]:
+    async def embed(
+        self, model_name: str, inputs: list[str], *, truncate: bool = False
+    ) -> tuple[list[list[float]], int]:
+        """Vectors and tokens read. `truncate`: embed an over-long input's first tokens rather than refuse it."""
         async with self._replica(model_name, "embedding") as replica:
             try:
-                r = await replica.shared.post("/embed", json={"input": inputs}, timeout=300)
+                r = await replica.shared.post("/embed", json={"input": inputs, "truncate": truncate}, timeout=300)
             except httpx.TransportError as exc:
                 raise WorkerFailed(f"The worker for {model_name!r} failed during this request.") from exc
             data = r.json()

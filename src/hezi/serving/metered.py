@@ -22,7 +22,9 @@ class MeteredEmbedder:
         started = time.monotonic()
         usage = Usage(workspace_id=workspace_id, user_id=None, api_key_id=None, model=model, endpoint=ENDPOINT)
         try:
-            vectors, usage.prompt_tokens = await self.gateway.embed(model, texts)
+            # A chunk longer than the model reads (a PDF whose words run together counts more tokens than estimated)
+            # is embedded on its beginning, as sentence-transformers does; its full text stays searchable.
+            vectors, usage.prompt_tokens = await self.gateway.embed(model, texts, truncate=True)
             return vectors
         except DomainError as exc:
             usage.status = exc.code

@@ -58,11 +58,16 @@ class EmbeddingEngine:
                 return list(arr[:n])
             size = -n
 
-    def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """L2-normalised vectors (one row per text) and the number of tokens read. Blocking; thread-safe."""
+    def embed(self, texts: list[str], *, truncate: bool = False) -> tuple[np.ndarray, int]:
+        """L2-normalised vectors (one row per text) and the number of tokens read. Blocking; thread-safe.
+
+        A text longer than the model reads is refused, or with `truncate` cut to its first tokens (keeping the
+        closing special token), as sentence-transformers does."""
         token_lists = [self.tokenize(t) for t in texts]
         for i, toks in enumerate(token_lists):
-            if len(toks) > self.n_ctx:
+            if len(toks) > self.n_ctx and truncate:
+                token_lists[i] = toks[: self.n_ctx - 1] + toks[-1:]
+            elif len(toks) > self.n_ctx:
                 raise EngineError(
                     "context_length_exceeded",
                     f"Input {i} has {len(toks)} tokens; this embedding model reads at most {self.n_ctx}.",

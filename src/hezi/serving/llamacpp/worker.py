@@ -158,7 +158,7 @@ def build_embedding_app(embedder: EmbeddingEngine, *, model_name: str) -> Starle
         if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
             return _refuse("invalid_input", "'input' must be a list of strings.")
         try:
-            vectors, tokens = await asyncio.to_thread(embedder.embed, inputs)
+            vectors, tokens = await asyncio.to_thread(embedder.embed, inputs, truncate=bool(body.get("truncate")))
         except EngineError as exc:
             return _refuse(exc.code, exc.message, exc.details)
         return JSONResponse({"data": vectors.tolist(), "prompt_tokens": tokens, "dimensions": embedder.dim})

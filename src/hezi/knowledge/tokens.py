@@ -21,9 +21,10 @@ def estimate_tokens(text: str) -> int:
     Why an estimate: chunking runs before (and apart from) any model, must be deterministic across machines and
     fast on 1M chunks. Sub-word tokenizers (bge-m3, MiniLM, Qwen) spend about one token per Chinese character and
     about 1.3 per English word (a word over 12 characters, one per 4 characters: a PDF whose spaces were lost reads
-    "savespacewhilerelaxing" as one word), so this stays close while never needing a tokenizer file; pass the embedding model's
-    own counter where the budget must be exact. It is also additive-safe: joining pieces with whitespace never
-    counts more than the sum of the pieces, so a budget checked on pieces holds for the joined chunk.
+    "savespacewhilerelaxing" as one word), so this stays close while never needing a tokenizer file; pass the
+    embedding model's own counter where the budget must be exact. It is also additive-safe: joining pieces with
+    whitespace never counts more than the sum of the pieces, so a budget checked on pieces holds for the joined
+    chunk.
     """
     cjk = len(CJK_CHAR.findall(text))
     words = CJK_CHAR.sub(" ", text).split()

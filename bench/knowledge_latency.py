@@ -31,7 +31,6 @@ from hezi.db.embedded_postgres import EmbeddedPostgres
 from hezi.db.migrate import upgrade
 from hezi.db.session import make_engine, make_sessionmaker
 from hezi.knowledge import retrieval
-from hezi.knowledge.search_tokens import query_terms
 
 DIMS = 384
 WORDS_PER_CHUNK = 110  # about what a 200-token chunk of the Debian Reference holds after jieba
@@ -109,6 +108,13 @@ def load(conn: psycopg.Connection[Any], corpus: SyntheticCorpus, kb: uuid.UUID, 
         (doc, kb, DIMS),
     )
     conn.execute("TRUNCATE bench_stage")
+    # The document frequencies full-text ranking reads, counted afresh as ingestion would have kept them.
+    conn.execute("DELETE FROM knowledge_terms WHERE knowledge_base_id = %s", (kb,))
+    conn.execute(
+        "INSERT INTO knowledge_terms (knowledge_base_id, term, df) SELECT %s, word, ndoc "
+        "FROM ts_stat(format('SELECT tokens FROM chunks WHERE knowledge_base_id = %%L', CAST(%s AS text)))",
+        (kb, str(kb)),
+    )
     conn.execute("VACUUM ANALYZE chunks")
     return time.perf_counter() - t0
 
@@ -167,13 +173,15 @@ async def measure(url: str, kb: uuid.UUID, corpus: SyntheticCorpus, questions: l
         return await retrieval.vector_hits(db, kb, DIMS, qvecs[i], WIDE)
 
     async def full_text(db: AsyncSession, i: int) -> list[retrieval.Hit]:
-        return await retrieval.full_text_hits(db, kb, questions[i % len(questions)], WIDE)
+        tq = await retrieval.text_query(db, kb, questions[i % len(questions)])  # its term lookup is part of the cost
+        return await retrieval.full_text_hits(db, kb, tq, WIDE)
 
     async def hybrid(db: AsyncSession, i: int) -> list[retrieval.Hit]:
         # SearchService.retrieve's hybrid path (RRF), without the query's embedding (synthetic vectors).
-        lists = [await vector(db, i), await full_text(db, i)]
+        tq = await retrieval.text_query(db, kb, questions[i % len(questions)])
+        lists = [await vector(db, i), await retrieval.full_text_hits(db, kb, tq, WIDE)]
         candidates = retrieval.union(*lists)
-        await retrieval.score_both(db, DIMS, qvecs[i], questions[i % len(questions)], candidates)
+        await retrieval.score_both(db, DIMS, qvecs[i], tq, candidates)
         return retrieval.fuse_rrf(*lists, k=TOP_K)
 
     rows: list[Row] = []
@@ -202,11 +210,13 @@ async def measure(url: str, kb: uuid.UUID, corpus: SyntheticCorpus, questions: l
         async with sm() as db:
             matched = []
             for q in questions[:20]:
-                tq = " | ".join(f"'{t}'" for t in query_terms(q)) or "''"
-                sql = "SELECT count(*) FROM chunks WHERE knowledge_base_id = :kb AND tokens @@ to_tsquery('simple', :q)"
-                c = await db.execute(text(sql), {"kb": kb, "q": tq})
+                tq = await retrieval.text_query(db, kb, q)
+                if tq is None:
+                    continue
+                sql = "SELECT count(*) FROM chunks WHERE knowledge_base_id = :kb AND tokens @@ CAST(:q AS tsquery)"
+                c = await db.execute(text(sql), {"kb": kb, "q": tq.match})
                 matched.append(int(c.scalar_one()))
-        rows[1].note = f"a question's OR query matches {statistics.median(matched):,.0f} chunks (median)"
+        rows[1].note = f"a question's selective terms match {statistics.median(matched or [0]):,.0f} chunks (median)"
     finally:
         await engine.dispose()
     return rows

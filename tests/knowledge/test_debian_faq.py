@@ -145,39 +145,30 @@ def missed(admin: Api, kb: dict[str, Any], asked: dict[str, tuple[str, str]], wh
     return out
 
 
-# Full text ranks by ts_rank_cd over an OR of the query's words (function words dropped) with no inverse document
-# frequency: a long chunk that says "Debian" twenty times outranks the one short chunk that says "pronounce". Whole
-# questions therefore miss in full-text mode (and can drag hybrid down with them) until ranking weighs rare words
-# higher; these cases are strict xfails so that fixing it turns them red and they are promoted to plain tests.
-FULL_TEXT_RANKING = pytest.mark.xfail(
-    strict=True, reason="full-text ranking has no IDF: common words outweigh rare ones"
-)
-
-
-@pytest.mark.parametrize("mode", ["hybrid", "vector", pytest.param("full_text", marks=FULL_TEXT_RANKING)])
+# Full text weighs each word of the question by its inverse document frequency in the knowledge base, so the one
+# chunk that says "pronounce" beats the many that say "Debian" (with ts_rank_cd alone these cases missed).
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "full_text"])
 def test_english_faq_questions_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:
     assert not missed(admin, faq["en"], ENGLISH, 0, mode)
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "vector", pytest.param("full_text", marks=FULL_TEXT_RANKING)])
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "full_text"])
 def test_english_questions_in_other_words_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:
     assert not missed(admin, faq["en"], ENGLISH, 1, mode)
 
 
-@pytest.mark.parametrize(
-    "mode", [pytest.param("hybrid", marks=FULL_TEXT_RANKING), pytest.param("full_text", marks=FULL_TEXT_RANKING)]
-)
+@pytest.mark.parametrize("mode", ["hybrid", "full_text"])
 def test_chinese_faq_questions_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:
     assert not missed(admin, faq["zh-cn"], CHINESE, 0, mode)
 
 
-@pytest.mark.parametrize("mode", ["hybrid", pytest.param("full_text", marks=FULL_TEXT_RANKING)])
+@pytest.mark.parametrize("mode", ["hybrid", "full_text"])
 def test_chinese_questions_in_other_words_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:

@@ -64,7 +64,7 @@ def test_hybrid_hits_show_each_modes_score(admin: Api, kb: dict[str, Any]) -> No
     assert names(hits)[0] in ("leave.txt", "leave-2023.txt")
     for h in hits:
         assert h["scores"]["vector"] is not None and -1 <= h["scores"]["vector"] <= 1
-        assert h["scores"]["full_text"] is not None and 0 <= h["scores"]["full_text"] < 1
+        assert h["scores"]["full_text"] is not None and 0 <= h["scores"]["full_text"] <= 1
         assert h["scores"]["rerank"] is None
         assert h["chunk_id"] > 0 and h["metadata"]["department"] in ("HR", "IT", "Finance")
     servers = next(h for h in hits if h["document_name"] == "servers.txt")
@@ -294,3 +294,34 @@ def test_chunks_longer_than_the_embedding_model_reads_are_embedded_on_their_begi
     assert doc["status"] == "ready" and doc["chunks_total"] == 1, doc
     assert names(search(admin, kb, query="lighthouse keepers weather log", mode="vector")) == ["log.txt"]
     assert names(search(admin, kb, query="shipwreck reef", mode="full_text")) == ["log.txt"]
+
+
+def test_full_text_weighs_rare_words_over_common_ones(admin: Api, model_server: LiveServer) -> None:
+    ws = admin.create_workspace()["id"]
+    kb = {**admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "idf"}).json(), "ws": ws}
+    common = [f"Debian release {i}: Debian ships Debian packages, and Debian mirrors carry Debian." for i in range(6)]
+    for i, text in enumerate(common):
+        add_text(admin, kb, f"debian-{i}.txt", text)
+    rare = add_text(
+        admin, kb, "say.txt", "You say the name Debian as deb-ee-en; to pronounce it, stress the first part."
+    )
+    hits = search(admin, kb, query="How do you pronounce Debian?", mode="full_text", top_k=3)
+    # "pronounce", in one chunk of seven, picks the candidates; "Debian", in all seven, adds almost nothing
+    assert names(hits) == ["say.txt"] and hits[0]["score"] == 1.0
+    either = search(admin, kb, query="Debian mirrors", mode="full_text", top_k=7)  # no selective word: all count
+    assert [h["score"] == 1.0 for h in either] == [True] * 6 + [False] and names(either)[-1] == "say.txt"
+
+    def df(term: str) -> int:
+        with psycopg.connect(model_server.database_url) as db:
+            row = db.execute("SELECT df FROM knowledge_terms WHERE knowledge_base_id = %s AND term = %s",
+                             (kb["id"], term)).fetchone()  # fmt: skip
+        return int(row[0]) if row else 0
+
+    assert (df("debian"), df("pronounce"), df("mirrors")) == (7, 1, 6)
+    chunk = admin.get(f"{base(kb)}/documents/{rare['id']}/chunks").json()["data"][0]
+    r = admin.patch(f"{base(kb)}/documents/{rare['id']}/chunks/{chunk['id']}", json={"text": "Mirrors carry it."})
+    assert r.status_code == 200, r.text
+    assert (df("debian"), df("pronounce"), df("mirrors")) == (6, 0, 7)
+    assert search(admin, kb, query="pronounce", mode="full_text") == []
+    assert admin.delete(f"{base(kb)}/documents/{rare['id']}").status_code == 204
+    assert (df("debian"), df("mirrors")) == (6, 6)

@@ -11,7 +11,7 @@ from hezi.accounts import audit
 from hezi.accounts.principal import Caller
 from hezi.db.tables import Chunk, Document, KnowledgeBase
 from hezi.errors import InvalidInput, NotFound
-from hezi.knowledge import access
+from hezi.knowledge import access, terms
 from hezi.knowledge.access import Embed
 from hezi.knowledge.schemas import ChunkCreate, ChunkPublic, ChunksPublic, ChunkUpdate
 from hezi.knowledge.search_tokens import document_text
@@ -76,6 +76,7 @@ class ChunkService:
         doc.chunks_total = max(doc.chunks_total - 1, 0)
         if chunk.embedding is not None:
             doc.chunks_embedded = max(doc.chunks_embedded - 1, 0)
+        await terms.remove_chunk(self.db, kb.id, chunk.id)
         await self.db.delete(chunk)
         audit.record_for(self.db, caller, "chunk.deleted", workspace_id=ws, target=f"{kb.name}#{chunk.ordinal}")
         await self.db.commit()
@@ -97,7 +98,10 @@ class ChunkService:
         if body.answer is not None:
             chunk.answer = body.answer
         if body.text is not None or body.answer is not None:
+            await terms.remove_chunk(self.db, kb.id, chunk.id)  # its old words no longer count…
             chunk.tokens = func.to_tsvector("simple", document_text(_searchable(chunk.text, chunk.answer)))
+            await self.db.flush()
+            await terms.add_chunk(self.db, kb.id, chunk.id)  # …its new ones do
         audit.record_for(self.db, caller, "chunk.updated", workspace_id=ws, target=f"{kb.name}#{chunk.ordinal}",
                          details=body.model_dump(exclude_none=True, exclude={"text", "answer"}))  # fmt: skip
         await self.db.commit()
@@ -117,6 +121,8 @@ class ChunkService:
             embedding=vector, dims=kb.dims, enabled=True,
         )  # fmt: skip
         self.db.add(chunk)
+        await self.db.flush()
+        await terms.add_chunk(self.db, kb.id, chunk.id)
         doc.chunks_total += 1
         doc.chunks_embedded += 1
         audit.record_for(self.db, caller, "chunk.added", workspace_id=ws, target=f"{kb.name}/{doc.name}")

@@ -17,7 +17,7 @@ from hezi.accounts.principal import Caller
 from hezi.db.base import utcnow
 from hezi.db.tables import Document
 from hezi.errors import Conflict, InvalidInput
-from hezi.knowledge import access
+from hezi.knowledge import access, terms
 from hezi.knowledge.access import Defer
 from hezi.knowledge.document_metadata import validate_metadata
 from hezi.knowledge.errors import UnsupportedDocument
@@ -159,6 +159,7 @@ class DocumentService:
         await access.knowledge_base(self.db, caller, workspace_id, kb_id, write=True)
         doc = await access.document(self.db, kb_id, doc_id)
         path = Path(doc.file_path)
+        await terms.remove_document(self.db, kb_id, doc.id)
         await self.db.delete(doc)
         await self.db.commit()
         path.unlink(missing_ok=True)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hezi.db.base import utcnow
 from hezi.db.tables import Chunk, ChunkParent, Document, KnowledgeBase
 from hezi.errors import DomainError, TooManyRequests, Unavailable
+from hezi.knowledge import terms
 from hezi.knowledge.access import Embed
 from hezi.knowledge.chunking import chunk_document
 from hezi.knowledge.parsing import ParseLimits, parse_document
@@ -105,6 +106,7 @@ async def _store_chunks(db: AsyncSession, doc: Document, kb: KnowledgeBase, limi
     if parents:
         for start in range(0, len(parents), 500):
             await db.execute(insert(ChunkParent).values(parents[start : start + 500]).on_conflict_do_nothing())
+    await terms.add_document(db, kb.id, doc.id)  # committed with the chunks: counted exactly once
     await db.execute(update(Document).where(Document.id == doc.id).values(chunks_total=len(rows)))
     await db.commit()
 

@@ -4,6 +4,7 @@ optionally narrowed by document metadata. SQL lives here; what callers ask for i
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.knowledge.schemas import MetadataCondition
-from hezi.knowledge.search_tokens import query_terms
+from hezi.knowledge.search_tokens import document_text, query_terms
 
 RRF_K = 60  # the usual constant: ranks beyond the first few matter less and less
-# ts_rank_cd's normalisation 32 maps rank r to r / (r + 1): full-text scores fall in 0…1 like cosine similarities,
-# which is what weighted fusion and a single score threshold need. The order is the same as the raw rank's.
-TS_NORM = 32
 
 
 @dataclass
@@ -105,41 +103,86 @@ async def vector_hits(
     return [Hit(int(i), float(s), {"vector": float(s)}) for i, s in rows.all()]
 
 
-def _tsquery(query: str) -> str | None:
+@dataclass
+class TextQuery:
+    """A question as full-text search sees it: its terms that occur in the knowledge base, each weighted by its
+    inverse document frequency (BM25's idf), and the selective ones that decide which chunks are candidates."""
+
+    weights: dict[str, float]  # term → idf / Σ idf, so a chunk's score is the share of the question it covers
+    match: str  # tsquery: the terms in at most SELECTIVE of the chunks, or all of them if none is
+
+    def score_sql(self) -> tuple[str, dict[str, Any]]:
+        """Σ weight of the question's terms the chunk `c` contains: 0…1."""
+        parts, params = [], {}
+        for i, (term, weight) in enumerate(self.weights.items()):
+            parts.append(f"CASE WHEN c.tokens @@ CAST(:tt{i} AS tsquery) THEN {weight!r} ELSE 0 END")
+            params[f"tt{i}"] = _lexeme(term)
+        return "(" + " + ".join(parts) + ")", params
+
+
+SELECTIVE = 0.05  # a term in more than one chunk in twenty still scores (a little) but does not pick candidates
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("'", "''") + "'"
+
+
+async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuery | None:
+    """The question's terms, normalised as the chunks' were, with their document frequencies in one round trip."""
     terms = query_terms(query)
-    return " | ".join(f"'{t}'" for t in terms) if terms else None
+    if not terms:
+        return None
+    rows = (
+        await db.execute(
+            text(
+                "SELECT q.term, t.df, (SELECT count(*) FROM chunks WHERE knowledge_base_id = :kb) "
+                "FROM unnest(tsvector_to_array(to_tsvector('simple', :q))) AS q(term) "
+                "JOIN knowledge_terms t ON t.knowledge_base_id = :kb AND t.term = q.term AND t.df > 0"
+            ),
+            {"kb": kb_id, "q": document_text(" ".join(terms))},
+        )
+    ).all()
+    if not rows:
+        return None  # no word of the question occurs in this knowledge base
+    n = max(int(rows[0][2]), 1)
+    idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
+    total = sum(idf.values()) or 1.0
+    selective = [str(term) for term, df, _ in rows if df <= SELECTIVE * n] or list(idf)
+    return TextQuery({t: w / total for t, w in idf.items()}, " | ".join(_lexeme(t) for t in selective))
 
 
 async def full_text_hits(
-    db: AsyncSession, kb_id: uuid.UUID, query: str, k: int, where: Filter | None = None
+    db: AsyncSession, kb_id: uuid.UUID, tq: TextQuery | None, k: int, where: Filter | None = None
 ) -> list[Hit]:
-    tsquery = _tsquery(query)
-    if tsquery is None:
+    """Chunks with the question's selective terms, ranked by the idf-weighted share of its terms they contain
+    (a word in most chunks, like the product's name, counts for little), then by ts_rank_cd's proximity."""
+    if tq is None:
         return []
     scope, params = _scope(kb_id, where or Filter())
+    score, score_params = tq.score_sql()
     rows = await db.execute(
         text(
-            f"SELECT c.id, ts_rank_cd(c.tokens, q, {TS_NORM}) AS score FROM chunks c, to_tsquery('simple', :tq) q "  # noqa: S608
-            f"WHERE {scope} AND c.tokens @@ q ORDER BY score DESC, c.id LIMIT :k"
+            f"SELECT c.id, {score} AS score FROM chunks c, CAST(:match AS tsquery) q "  # noqa: S608
+            f"WHERE {scope} AND c.tokens @@ q ORDER BY score DESC, ts_rank_cd(c.tokens, q) DESC, c.id LIMIT :k"
         ),
-        {"tq": tsquery, "k": k, **params},
+        {"match": tq.match, "k": k, **params, **score_params},
     )
     return [Hit(int(i), float(s), {"full_text": float(s)}) for i, s in rows.all()]
 
 
-async def score_both(db: AsyncSession, dims: int, vector: list[float], query: str, hits: list[Hit]) -> None:
-    """Fill in the mode a hit was not found by (its cosine, or its text rank; 0 when no term matches), so every
+async def score_both(db: AsyncSession, dims: int, vector: list[float], tq: TextQuery | None, hits: list[Hit]) -> None:
+    """Fill in the mode a hit was not found by (its cosine, or its text score; 0 when no term matches), so every
     hybrid hit shows both scores and weighted fusion compares like with like."""
     if not hits:
         return
     d = int(dims)
+    score, score_params = tq.score_sql() if tq else ("0", {})
     rows = await db.execute(
         text(
-            f"SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:q AS vector({d}))), "  # noqa: S608
-            f"coalesce(ts_rank_cd(c.tokens, to_tsquery('simple', :tq), {TS_NORM}), 0) "
+            f"SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:q AS vector({d}))), {score} "  # noqa: S608
             "FROM chunks c WHERE c.id = ANY(:ids)"
         ),
-        {"q": str(vector), "tq": _tsquery(query) or "''", "ids": [h.chunk_id for h in hits]},
+        {"q": str(vector), "ids": [h.chunk_id for h in hits], **score_params},
     )
     both = {int(i): (v, t) for i, v, t in rows.all()}
     for h in hits:

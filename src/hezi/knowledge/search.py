@@ -44,14 +44,15 @@ class SearchService:
         if s.mode in ("vector", "hybrid"):
             vector = (await self.embed(kb.embedding_model, [body.query], workspace_id))[0]
             lists.append(await retrieval.vector_hits(self.db, kb.id, kb.dims, vector, wide, where))
+        tq = await retrieval.text_query(self.db, kb.id, body.query) if s.mode != "vector" else None
         if s.mode in ("full_text", "hybrid"):
-            lists.append(await retrieval.full_text_hits(self.db, kb.id, body.query, wide, where))
+            lists.append(await retrieval.full_text_hits(self.db, kb.id, tq, wide, where))
         if s.mode != "hybrid":
             hits = lists[0][:want]
         else:
             assert vector is not None
             candidates = retrieval.union(*lists)
-            await retrieval.score_both(self.db, kb.dims, vector, body.query, candidates)
+            await retrieval.score_both(self.db, kb.dims, vector, tq, candidates)
             if s.fusion == "weighted":
                 hits = retrieval.fuse_weighted(candidates, s.vector_weight, want)
             else:

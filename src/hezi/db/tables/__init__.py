@@ -2,7 +2,7 @@
 
 from hezi.db.tables.accounts import ApiKey, AuditEntry, LoginFailure, Membership, Session, User, Workspace
 from hezi.db.tables.hardware import HardwareSample
-from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase
+from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Document",
     "HardwareSample",
     "KnowledgeBase",
+    "KnowledgeTerm",
     "LoginFailure",
     "Membership",
     "Model",

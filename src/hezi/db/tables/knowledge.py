@@ -103,3 +103,16 @@ class ChunkParent(Base):
     )
     ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class KnowledgeTerm(Base):
+    """How many chunks of a knowledge base contain a search term: the document frequency full-text ranking weighs
+    terms by (a term in most chunks, such as the product's own name, says little about which chunk is meant)."""
+
+    __tablename__ = "knowledge_terms"
+
+    knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    df: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -306,9 +306,9 @@ def test_full_text_weighs_rare_words_over_common_ones(admin: Api, model_server: 
         admin, kb, "say.txt", "You say the name Debian as deb-ee-en; to pronounce it, stress the first part."
     )
     hits = search(admin, kb, query="How do you pronounce Debian?", mode="full_text", top_k=3)
-    # "pronounce", in one chunk of seven, picks the candidates; "Debian", in all seven, adds almost nothing
-    assert names(hits) == ["say.txt"] and hits[0]["score"] == 1.0
-    either = search(admin, kb, query="Debian mirrors", mode="full_text", top_k=7)  # no selective word: all count
+    # "pronounce" is in one chunk of seven, "Debian" in all seven: it adds almost nothing
+    assert names(hits)[0] == "say.txt" and hits[0]["score"] == 1.0 and hits[1]["score"] < 0.05
+    either = search(admin, kb, query="Debian mirrors", mode="full_text", top_k=7)
     assert [h["score"] == 1.0 for h in either] == [True] * 6 + [False] and names(either)[-1] == "say.txt"
 
     def df(term: str) -> int:

@@ -127,7 +127,7 @@ def test_hit_testing_scores_filters_and_settings(model_server: LiveServer, kb: d
     page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
     shot(page, "knowledge-retrieval-filters-zh-CN", full_page=True)
 
-    # The same in English, with weighted fusion: the final score is 0.7 × vector + 0.3 × full text.
+    # The same in English, with weighted fusion (the default): the final score is 0.5 × vector + 0.5 × full text.
     switch_language(page, "en")
     page.get_by_test_id("retrieval-fusion-weighted").click()
     expect(page.get_by_test_id("retrieval-vector-weight")).to_be_visible()
@@ -138,7 +138,7 @@ def test_hit_testing_scores_filters_and_settings(model_server: LiveServer, kb: d
     vector = score(hit, "hit-score-vector")
     full_text = score(hit, "hit-score-full_text")
     final = score(hit, "hit-score")
-    assert final == pytest.approx(0.7 * vector + 0.3 * full_text, abs=1e-4)
+    assert final == pytest.approx(0.5 * vector + 0.5 * full_text, abs=1e-4)
     page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
     shot(page, "knowledge-retrieval-filters-en", full_page=True)
 

@@ -244,7 +244,10 @@ def test_deploy_dialog_checks_the_fit(model_server: LiveServer, page: Page) -> N
         sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
         page.goto(f"{model_server.url}/models")
         row = page.get_by_test_id(f"model-row-{MODEL}")
-        reasons = {"zh-CN": "这台机器没有 GPU，因此在 CPU 上运行。", "en": "No GPU on this machine, so it runs on the CPU."}
+        reasons = {
+            "zh-CN": "这台机器没有 GPU，因此在 CPU 上运行。",
+            "en": "No GPU on this machine, so it runs on the CPU.",
+        }
         for lang, fits, does_not_fit in (("zh-CN", "可以运行", "内存不足"), ("en", "Fits", "Does not fit")):
             if lang == "en":
                 switch_language(page, "en")

@@ -120,7 +120,10 @@ class TextQuery:
         return "(" + " + ".join(parts) + ")", params
 
 
-SELECTIVE = 0.05  # a term in more than one chunk in twenty still scores (a little) but does not pick candidates
+# A term in more than one chunk in twenty (and in more than MIN_CANDIDATES chunks: a small base has no need to
+# narrow) still scores, a little, but does not pick candidates.
+SELECTIVE = 0.05
+MIN_CANDIDATES = 100
 
 
 def _lexeme(term: str) -> str:
@@ -147,7 +150,7 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     n = max(int(rows[0][2]), 1)
     idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
-    selective = [str(term) for term, df, _ in rows if df <= SELECTIVE * n] or list(idf)
+    selective = [str(term) for term, df, _ in rows if df <= max(SELECTIVE * n, MIN_CANDIDATES)] or list(idf)
     return TextQuery({t: w / total for t, w in idf.items()}, " | ".join(_lexeme(t) for t in selective))
 
 

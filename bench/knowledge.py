@@ -240,6 +240,7 @@ MODES: list[tuple[str, dict[str, Any]]] = [
     ("hybrid RRF", {"mode": "hybrid", "fusion": "rrf"}),
     ("hybrid weighted 0.7", {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.7}),
     ("hybrid weighted 0.5", {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.5}),
+    ("hybrid weighted 0.4", {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.4}),
     ("hybrid weighted 0.3", {"mode": "hybrid", "fusion": "weighted", "vector_weight": 0.3}),
 ]
 
@@ -336,12 +337,13 @@ def run_ingestion_and_quality(
                 continue
             quality[name] = [recall(http, base, qs, mode) for _, qs, base in cases]
             print(f"{name:<22}" + "".join(f"{a1:>11.2f} / {a5:.2f}" for a1, a5 in quality[name]))
-        for i, (case, _, _) in enumerate(cases):
+        for i, (case, qs, _) in enumerate(cases):
             best_single = max(quality["vector"][i][1], quality["full text"][i][1])
-            for name in ("hybrid (default)", "hybrid RRF"):
-                verdict = "yes" if quality[name][i][1] >= best_single else "NO"
+            for name in (n for n in quality if n.startswith("hybrid")):
+                verdict = "yes" if quality[name][i][1] >= best_single - 1e-9 else "NO"
+                found, best = round(quality[name][i][1] * len(qs)), round(best_single * len(qs))
                 print(f"{name} ≥ the better single mode at @5, {case}: {verdict} "
-                      f"({quality[name][i][1]:.2f} vs {best_single:.2f})")  # fmt: skip
+                      f"({found} vs {best} of {len(qs)})")  # fmt: skip
 
     print(f"\n## ingestion — end to end through hezi serve; embedding: {MINILM_NAME}, {threads} threads, batches of "
           f"{EMBED_BATCH}")  # fmt: skip

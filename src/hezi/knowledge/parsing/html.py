@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+import warnings
+
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, Tag
 
 from hezi.knowledge.parsing.detect import decode_text
@@ -20,7 +22,11 @@ _CONTAINERS = {
 
 def parse_html(data: bytes, limits: ParseLimits) -> ParsedDocument:
     """Walk the DOM in document order, one block per block-level element."""
-    soup = BeautifulSoup(decode_text(data), "lxml")
+    with warnings.catch_warnings():
+        # XHTML (the Debian FAQ, DocBook output) is read by the forgiving HTML parser on purpose: same structure,
+        # and a stray entity does not fail the document as the XML parser would.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(decode_text(data), "lxml")
     title = _squash(soup.title.get_text()) if soup.title else None
     for tag in soup.find_all(_DROP):
         tag.decompose()

@@ -85,6 +85,13 @@ class Api:
         assert r.status_code == 201, r.text
         return dict(r.json())
 
+    def create_knowledge_base(self, workspace_id: str | None = None, **body: Any) -> dict[str, Any]:
+        """A knowledge base (in a new workspace unless one is named), with its workspace's id under "ws"."""
+        ws = workspace_id or self.create_workspace()["id"]
+        r = self.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("kb"), **body})
+        assert r.status_code == 201, r.text
+        return {**r.json(), "ws": ws}
+
     def add_member(self, workspace_id: str, username: str, role: str) -> dict[str, Any]:
         r = self.post(f"/api/workspaces/{workspace_id}/members", json={"username": username, "role": role})
         assert r.status_code == 201, r.text

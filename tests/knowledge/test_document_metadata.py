@@ -19,10 +19,7 @@ def admin(model_server: LiveServer) -> Api:
 
 @pytest.fixture(scope="module")
 def kb(admin: Api) -> dict[str, Any]:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("meta")})
-    assert r.status_code == 201, r.text
-    return {**r.json(), "ws": ws}
+    return admin.create_knowledge_base(name=unique("meta"))
 
 
 def listed(admin: Api, kb: dict[str, Any], doc_id: str) -> dict[str, Any]:

@@ -31,10 +31,7 @@ def admin(model_server: LiveServer) -> Api:
 
 @pytest.fixture(scope="module")
 def kb(admin: Api) -> dict[str, Any]:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("kb"), "description": "tests"})
-    assert r.status_code == 201, r.text
-    return {**r.json(), "ws": ws}
+    return admin.create_knowledge_base(name=unique("kb"), description="tests")
 
 
 def base(kb: dict[str, Any]) -> str:

@@ -13,10 +13,7 @@ WALL = ["长城是中国古代的军事防御工程。", "", "The Great Wall of 
 
 
 def knowledge_base(admin: Api) -> dict[str, Any]:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("scans")})
-    assert r.status_code == 201, r.text
-    return {**r.json(), "ws": ws}
+    return admin.create_knowledge_base(name=unique("scans"))
 
 
 def test_a_scanned_pdf_is_ocrd_in_the_job_and_found_with_its_page(model_server: LiveServer) -> None:

@@ -40,10 +40,7 @@ def admin(model_server: LiveServer) -> Api:
 
 @pytest.fixture(scope="module")
 def kb(admin: Api) -> dict[str, Any]:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("faq")})
-    assert r.status_code == 201, r.text
-    return {**r.json(), "ws": ws}
+    return admin.create_knowledge_base(name=unique("faq"))
 
 
 def upload_qa(admin: Api, kb: dict[str, Any], filename: str, data: bytes) -> Any:

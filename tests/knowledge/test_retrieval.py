@@ -38,10 +38,7 @@ def admin(model_server: LiveServer) -> Api:
 
 @pytest.fixture(scope="module")
 def kb(admin: Api, model_server: LiveServer) -> dict[str, Any]:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": unique("policies")})
-    assert r.status_code == 201, r.text
-    kb = {**r.json(), "ws": ws}
+    kb = admin.create_knowledge_base(name=unique("policies"))
     with psycopg.connect(model_server.database_url) as db:
         for name, (text, metadata) in DOCS.items():
             doc = add_text(admin, kb, name, text)
@@ -120,11 +117,8 @@ def test_stored_defaults_apply_when_a_request_names_none(admin: Api, kb: dict[st
 
 
 def test_parent_child_hits_return_their_parent_passage(admin: Api) -> None:
-    ws = admin.create_workspace()["id"]
     chunking = {"mode": "parent_child", "parent_max_tokens": 400, "child_max_tokens": 30}
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "pc", "chunking": chunking})
-    assert r.status_code == 201, r.text
-    pc = {**r.json(), "ws": ws}
+    pc = admin.create_knowledge_base(chunking=chunking)
     passage = (
         "Visitors must sign in at the front desk. They receive a badge that must be worn at all times. "
         "Badges are returned when leaving. Lost badges are reported to security at once. "
@@ -213,9 +207,7 @@ def test_changing_the_embedding_model_reindexes_in_the_background(
     admin: Api, model_server: LiveServer, second_embedder: dict[str, Any]
 ) -> None:
     name = second_embedder["name"]
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "reindex"})
-    kb = {**r.json(), "ws": ws}
+    kb = admin.create_knowledge_base()
     for n, (text, _) in DOCS.items():
         add_text(admin, kb, n, text)
     with psycopg.connect(model_server.database_url) as db:
@@ -240,9 +232,8 @@ def test_changing_the_embedding_model_reindexes_in_the_background(
 
 
 def test_embeddings_made_for_a_knowledge_base_are_metered_to_its_workspace(admin: Api) -> None:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "metered"})
-    kb = {**r.json(), "ws": ws}
+    kb = admin.create_knowledge_base()
+    ws = kb["ws"]
     add_text(admin, kb, "servers.txt", DOCS["servers.txt"][0])
     search(admin, kb, query="backups", mode="vector")
     deadline = time.monotonic() + 10
@@ -261,11 +252,7 @@ def test_embeddings_made_for_a_knowledge_base_are_metered_to_its_workspace(admin
 def test_a_document_failed_for_a_stopped_model_is_retried_once_it_is_back(
     admin: Api, second_embedder: dict[str, Any]
 ) -> None:
-    ws = admin.create_workspace()["id"]
-    r = admin.post(
-        f"/api/workspaces/{ws}/knowledge-bases", json={"name": "retry", "embedding_model": second_embedder["name"]}
-    )
-    kb = {**r.json(), "ws": ws}
+    kb = admin.create_knowledge_base(embedding_model=second_embedder["name"])
     assert admin.post(f"/api/models/{second_embedder['id']}/stop").status_code == 200
     try:
         failed = add_text(admin, kb, "servers.txt", DOCS["servers.txt"][0])
@@ -284,11 +271,8 @@ def test_a_document_failed_for_a_stopped_model_is_retried_once_it_is_back(
 def test_chunks_longer_than_the_embedding_model_reads_are_embedded_on_their_beginning(admin: Api) -> None:
     """MiniLM reads 512 tokens; a knowledge base cutting 1500-token chunks still ingests (sentence-transformers
     truncates the same way), and the whole chunk stays searchable by its words."""
-    ws = admin.create_workspace()["id"]
     chunking = {"mode": "custom", "separator": "\n\n", "max_tokens": 1500, "overlap_tokens": 0}
-    r = admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "long", "chunking": chunking})
-    assert r.status_code == 201, r.text
-    kb = {**r.json(), "ws": ws}
+    kb = admin.create_knowledge_base(chunking=chunking)
     body = " ".join(f"Lighthouse keepers logged the weather in entry {i}." for i in range(120))
     doc = add_text(admin, kb, "log.txt", body + " The last entry mentions a shipwreck near the reef.")
     assert doc["status"] == "ready" and doc["chunks_total"] == 1, doc
@@ -297,8 +281,7 @@ def test_chunks_longer_than_the_embedding_model_reads_are_embedded_on_their_begi
 
 
 def test_full_text_weighs_rare_words_over_common_ones(admin: Api, model_server: LiveServer) -> None:
-    ws = admin.create_workspace()["id"]
-    kb = {**admin.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": "idf"}).json(), "ws": ws}
+    kb = admin.create_knowledge_base()
     common = [f"Debian release {i}: Debian ships Debian packages, and Debian mirrors carry Debian." for i in range(6)]
     for i, text in enumerate(common):
         add_text(admin, kb, f"debian-{i}.txt", text)

@@ -120,10 +120,12 @@ class TextQuery:
         return "(" + " + ".join(parts) + ")", params
 
 
-# A term in more than one chunk in twenty (and in more than MIN_CANDIDATES chunks: a small base has no need to
-# narrow) still scores, a little, but does not pick candidates.
+# A term in more than one chunk in twenty, or in more than MAX_CANDIDATES chunks, still scores (a little) but does
+# not pick candidates: every candidate is scored, and a word in 50,000 chunks would make that seconds. A small base
+# (MIN_CANDIDATES) has no need to narrow.
 SELECTIVE = 0.05
 MIN_CANDIDATES = 100
+MAX_CANDIDATES = 10_000
 
 
 def _lexeme(term: str) -> str:
@@ -150,7 +152,8 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     n = max(int(rows[0][2]), 1)
     idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
-    selective = [str(term) for term, df, _ in rows if df <= max(SELECTIVE * n, MIN_CANDIDATES)] or list(idf)
+    limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)
+    selective = [str(term) for term, df, _ in rows if df <= limit] or list(idf)
     return TextQuery({t: w / total for t, w in idf.items()}, " | ".join(_lexeme(t) for t in selective))
 
 

@@ -109,7 +109,7 @@ class TextQuery:
     inverse document frequency (BM25's idf), and the selective ones that decide which chunks are candidates."""
 
     weights: dict[str, float]  # term → idf / Σ idf, so a chunk's score is the share of the question it covers
-    match: str  # tsquery: the terms in at most SELECTIVE of the chunks, or all of them if none is
+    match: str  # tsquery: the terms rare enough to pick candidates, or the rarest one if none is
 
     def score_sql(self) -> tuple[str, dict[str, Any]]:
         """Σ weight of the question's terms the chunk `c` contains: 0…1."""
@@ -153,7 +153,8 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
     limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)
-    selective = [str(term) for term, df, _ in rows if df <= limit] or list(idf)
+    rarest = str(min(rows, key=lambda r: int(r[1]))[0])  # when every term is common, the least common one picks
+    selective = [str(term) for term, df, _ in rows if df <= limit] or [rarest]
     return TextQuery({t: w / total for t, w in idf.items()}, " | ".join(_lexeme(t) for t in selective))
 
 

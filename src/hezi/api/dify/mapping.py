@@ -196,36 +196,30 @@ def indexing_status(d: DocumentPublic) -> dify.IndexingStatus:
     )
 
 
+def _chunk_fields(chunk_id: int, ordinal: int, document_id: object, text: str, answer: str | None) -> dict[str, Any]:
+    """What a segment says of its chunk, listed or retrieved alike (word_count and tokens as sizes.py sums them)."""
+    return {
+        "id": str(chunk_id), "position": ordinal + 1, "document_id": str(document_id), "content": text,
+        "answer": answer, "word_count": len(text) + len(answer or ""), "tokens": estimate_tokens(text),
+        "index_node_id": str(chunk_id),
+    }  # fmt: skip
+
+
 def segment(c: ChunkPublic, doc: DocumentPublic) -> dify.Segment:
-    done = ts(doc.updated_at) if c.embedded else None
     return dify.Segment(
-        id=str(c.id),
-        position=c.ordinal + 1,
-        document_id=str(doc.id),
-        content=c.text,
-        answer=c.answer,
-        word_count=len(c.text) + len(c.answer or ""),
-        tokens=estimate_tokens(c.text),
-        index_node_id=str(c.id),
+        **_chunk_fields(c.id, c.ordinal, doc.id, c.text, c.answer),
         enabled=c.enabled,
         status="completed" if c.embedded else "indexing",
         created_at=ts(doc.created_at),
         updated_at=ts(doc.updated_at),
         indexing_at=ts(doc.created_at),
-        completed_at=done,
+        completed_at=ts(doc.updated_at) if c.embedded else None,
     )
 
 
 def record(hit: RetrievedChunk, created: datetime) -> dify.Record:
     seg = dify.RecordSegment(
-        id=str(hit.chunk_id),
-        position=hit.ordinal + 1,
-        document_id=str(hit.document_id),
-        content=hit.text,
-        answer=hit.answer,
-        word_count=len(hit.text) + len(hit.answer or ""),
-        tokens=estimate_tokens(hit.text),
-        index_node_id=str(hit.chunk_id),
+        **_chunk_fields(hit.chunk_id, hit.ordinal, hit.document_id, hit.text, hit.answer),
         enabled=True,  # disabled chunks are never retrieved
         status="completed",
         created_at=ts(created),

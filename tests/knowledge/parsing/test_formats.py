@@ -52,6 +52,21 @@ def test_html_keeps_structure_and_drops_scripts() -> None:
     assert "alert" not in doc.text()
 
 
+def test_html_drops_navigation_and_tables_of_contents() -> None:
+    """Menus, breadcrumbs and contents lists repeat headings without content; a chunk of them would outrank the
+    sections they point to. DocBook's (the Debian FAQ's) shapes, HTML5's and ARIA's."""
+    html = """<html><body><nav><a href="/">Home</a> <a href="/faq">FAQ</a></nav>
+    <div class="navheader"><table summary="Navigation header"><tr><td>Prev</td><td>Next</td></tr></table></div>
+    <h1>Chapter 1. Basics</h1><div class="toc"><p><b>Table of Contents</b></p><dl><dt>1.1. What is it?</dt></dl></div>
+    <ul role="navigation"><li>Skip to content</li></ul>
+    <h2>1.1. What is it?</h2><p>A box that runs AI.</p>
+    <div class="navfooter"><p>Chapter 2</p></div></body></html>"""
+    doc = parse_document(html.encode(), "basics.html")
+    assert [(b.kind, b.text) for b in doc.blocks] == [
+        ("heading", "Chapter 1. Basics"), ("heading", "1.1. What is it?"), ("paragraph", "A box that runs AI."),
+    ]  # fmt: skip
+
+
 def test_markdown_headings_code_tables_and_lists() -> None:
     md = "# Title\n\nIntro text.\n\n## Part\n\n- a\n- b\n\n| h1 | h2 |\n|---|---|\n| 1 | 2 |\n\n```\nx = 1\n```\n"
     doc = parse_document(md.encode(), "notes.md")

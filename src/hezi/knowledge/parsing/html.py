@@ -1,4 +1,5 @@
-"""HTML: headings, paragraphs, lists, tables and code kept as Markdown blocks; scripts, styles and chrome dropped."""
+"""HTML: headings, paragraphs, lists, tables and code kept as Markdown blocks; scripts, styles, navigation and
+tables of contents dropped."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from hezi.knowledge.parsing.model import BlockBuilder, ParsedDocument, markdown_
 from hezi.knowledge.parsing.registry import ParserSpec, register
 
 _DROP = ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object", "button", "select")
+# Navigation and tables of contents repeat the document's headings without their content: as chunks they outrank
+# the sections they point to (on the Debian FAQ a chapter's contents list was the first full-text hit for a quarter
+# of its questions). `nav`, ARIA navigation, and the class names DocBook, Sphinx, MediaWiki and common themes give
+# them.
+_NAVIGATION_CLASSES = {
+    "navheader", "navfooter", "toc", "table-of-contents", "toctree-wrapper", "sphinxsidebar", "navbox",
+    "breadcrumb", "breadcrumbs", "skip-link",
+}  # fmt: skip
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _CONTAINERS = {
-    "html", "body", "div", "section", "article", "main", "header", "footer", "nav", "aside", "blockquote",
+    "html", "body", "div", "section", "article", "main", "header", "footer", "aside", "blockquote",
     "figure", "figcaption", "form", "details", "summary", "dl", "dd", "dt", "center", "fieldset", "address", "hgroup",
 }  # fmt: skip
 
@@ -30,11 +39,20 @@ def parse_html(data: bytes, limits: ParseLimits) -> ParsedDocument:
     title = _squash(soup.title.get_text()) if soup.title else None
     for tag in soup.find_all(_DROP):
         tag.decompose()
+    for tag in soup.find_all(_is_navigation):
+        tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
     builder = BlockBuilder()
     _walk(soup, builder)
     return ParsedDocument("html", tuple(builder.blocks), title=title or None)
+
+
+def _is_navigation(tag: Tag) -> bool:
+    if tag.name == "nav" or tag.get("role") == "navigation":
+        return True
+    classes: list[str] = tag.get_attribute_list("class")
+    return any(c and c.lower() in _NAVIGATION_CLASSES for c in classes)
 
 
 def _walk(node: Tag, builder: BlockBuilder) -> None:

@@ -28,6 +28,7 @@ import contextlib
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -222,15 +223,21 @@ def answerable(docs: list[Doc]) -> set[str]:
     return {n for d in docs for c in d.chunks if (n := debian.section_number(" / ".join(c.section_path)))}
 
 
-def recall(http: httpx.Client, base: str, qs: list[debian.Question], mode: dict[str, Any]) -> tuple[float, float]:
+def recall(
+    http: httpx.Client, base: str, qs: list[debian.Question], mode: dict[str, Any]
+) -> tuple[float, float, list[float]]:
+    """recall@1, recall@5, and the vector weights a weighted hybrid fused with."""
     at1 = at5 = 0
+    weights = []
     for q in qs:
         r = http.post(f"{base}/retrieve", json={"query": q.text, "top_k": 5, **mode})
         r.raise_for_status()
         found = [debian.section_number(h["section"]) for h in r.json()["data"]]
         at1 += found[:1] == [q.number]
         at5 += q.number in found
-    return at1 / len(qs), at5 / len(qs)
+        if r.json().get("vector_weight") is not None:
+            weights.append(float(r.json()["vector_weight"]))
+    return at1 / len(qs), at5 / len(qs), weights
 
 
 MODES: list[tuple[str, dict[str, Any]]] = [
@@ -278,7 +285,7 @@ def main() -> None:
             vocabulary.update(tokens((ROOT / "src/hezi/knowledge/chunking.py").read_text()))
         asked = [q.text for lang in LANGS for q in questions[lang]] or ["how do I install a package"]
         sizes = [100_000] + ([1_000_000] if args.million else [])
-        print("\n## retrieval latency, synthetic 384-d chunks (hezi's vector_hits / full_text_hits / RRF), top 20")
+        print("\n## retrieval latency, synthetic 384-d chunks (hezi's own retrieval code), top 20")
         for line in knowledge_latency.run(vocabulary, asked, sizes=sizes, queries=args.queries):
             print(line)
 
@@ -301,7 +308,7 @@ def run_ingestion_and_quality(
             r = http.post(f"/api/workspaces/{ws}/knowledge-bases", json={"name": name})
             r.raise_for_status()
             kbs[name] = f"/api/workspaces/{ws}/knowledge-bases/{r.json()['id']}"
-        results = []
+        results: list[tuple[str, list[Doc], list[str], float, float | None, str]] = []
         for label, docs in sets:
             if docs[0].path.suffix == ".html":  # both FAQ knowledge bases at once: 32 pages in the queue together
                 pending = {
@@ -312,10 +319,10 @@ def run_ingestion_and_quality(
             else:
                 pending = upload(http, kbs["reference"], [d.path for d in docs])
             wall, stored_docs = wait(http, pending)
-            failed = [f"{d['name']}: {d['error']}" for d in stored_docs if d["status"] == "failed"]
+            broken = [f"{d['name']}: {d['error']}" for d in stored_docs if d["status"] == "failed"]
             texts = [c.text for d in docs for c in d.chunks]
-            if failed:
-                results.append((label, docs, texts, wall, None, "; ".join(failed)))
+            if broken:
+                results.append((label, docs, texts, wall, None, "; ".join(broken)))
                 continue
             stored = sum(d["chunks_total"] for d in stored_docs)
             assert stored == len(texts), (label, stored, len(texts))  # the same chunks on both sides
@@ -330,13 +337,19 @@ def run_ingestion_and_quality(
         print(f"{'':<22}" + "".join(f"{c:>18}" for c, _, _ in cases))
         print(f"{'questions':<22}" + "".join(f"{len(qs):>18}" for _, qs, _ in cases))
         quality: dict[str, list[tuple[float, float]]] = {}
+        used: list[float] = []
         for name, mode in MODES:
             probe = http.post(f"{kbs['faq-en']}/retrieve", json={"query": "probe", **mode})
             if probe.status_code != 200:
                 print(f"{name:<22}  not available here ({probe.status_code})")
                 continue
-            quality[name] = [recall(http, base, qs, mode) for _, qs, base in cases]
+            measured = [recall(http, base, qs, mode) for _, qs, base in cases]
+            quality[name] = [(a1, a5) for a1, a5, _ in measured]
             print(f"{name:<22}" + "".join(f"{a1:>11.2f} / {a5:.2f}" for a1, a5 in quality[name]))
+            if name == "hybrid (default)":
+                used = [statistics.median(w) if w else float("nan") for _, _, w in measured]
+        print(f"{'default: vector weight':<22}" + "".join(f"{u:>18.2f}" for u in used)
+              + "   (median used; asked 0.5, lowered when vector hits hardly differ)")  # fmt: skip
         for i, (case, qs, _) in enumerate(cases):
             best_single = max(quality["vector"][i][1], quality["full text"][i][1])
             for name in (n for n in quality if n.startswith("hybrid")):
@@ -349,10 +362,11 @@ def run_ingestion_and_quality(
           f"{EMBED_BATCH}")  # fmt: skip
     print(f"{'':<34}{'docs':>5}{'pages':>6}{'chunks':>7}{'e2e s':>8}{'chunks/s':>9}{'pages/s':>8}"
           f"{'parse+chunk s':>14}{'gateway embed s':>16}{'direct embed s':>15}{'e2e ÷ direct':>13}")  # fmt: skip
-    for label, docs, texts, wall, gw, failed in results:
-        if gw is None:
-            print(f"{label:<34}{len(docs):>5}  FAILED after {wall:.1f} s: {failed}")
+    for label, docs, texts, wall, embed_s, why in results:
+        if embed_s is None:
+            print(f"{label:<34}{len(docs):>5}  FAILED after {wall:.1f} s: {why}")
             continue
+        gw = embed_s
         direct = min(before[label], direct_embed(texts, threads)) if label in again else before[label]
         parse = sum(d.seconds for d in docs)
         pages = sum(d.pages for d in docs)

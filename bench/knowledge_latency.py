@@ -174,15 +174,16 @@ async def measure(url: str, kb: uuid.UUID, corpus: SyntheticCorpus, questions: l
 
     async def full_text(db: AsyncSession, i: int) -> list[retrieval.Hit]:
         tq = await retrieval.text_query(db, kb, questions[i % len(questions)])  # its term lookup is part of the cost
-        return await retrieval.full_text_hits(db, kb, tq, WIDE)
+        return (await retrieval.full_text_hits(db, kb, tq, WIDE)).hits
 
     async def hybrid(db: AsyncSession, i: int) -> list[retrieval.Hit]:
-        # SearchService.retrieve's hybrid path (RRF), without the query's embedding (synthetic vectors).
+        # SearchService.retrieve's default hybrid path (weighted, 0.5), without the query's embedding (synthetic).
         tq = await retrieval.text_query(db, kb, questions[i % len(questions)])
-        lists = [await vector(db, i), await retrieval.full_text_hits(db, kb, tq, WIDE)]
-        candidates = retrieval.union(*lists)
-        await retrieval.score_both(db, DIMS, qvecs[i], tq, candidates)
-        return retrieval.fuse_rrf(*lists, k=TOP_K)
+        text_hits = await retrieval.full_text_hits(db, kb, tq, WIDE)
+        vector_hits = await vector(db, i)
+        candidates = retrieval.union(vector_hits, text_hits.hits)
+        await retrieval.score_both(db, DIMS, qvecs[i], tq, candidates, text_hits.density)
+        return retrieval.fuse_weighted(candidates, retrieval.effective_vector_weight(0.5, vector_hits), TOP_K)
 
     rows: list[Row] = []
     try:
@@ -193,7 +194,7 @@ async def measure(url: str, kb: uuid.UUID, corpus: SyntheticCorpus, questions: l
         hy = await _time(sm, hybrid, n)
         rows += [Row(f"{label} vector (HNSW)", statistics.median(vec), percentile(vec, 0.95), n),
                  Row(f"{label} full text (GIN)", statistics.median(ft), percentile(ft, 0.95), n),
-                 Row(f"{label} hybrid (RRF)", statistics.median(hy), percentile(hy, 0.95), n)]  # fmt: skip
+                 Row(f"{label} hybrid (weighted)", statistics.median(hy), percentile(hy, 0.95), n)]  # fmt: skip
         if baselines:
             m = min(n, 30)
             exact_sql = "SET LOCAL enable_indexscan = off"

@@ -78,6 +78,18 @@ def test_weighted_fusion_follows_its_weight(admin: Api, kb: dict[str, Any]) -> N
     assert [h["score"] for h in all_vector] == [h["scores"]["vector"] for h in all_vector]
     all_text = search(admin, kb, query=q, mode="hybrid", fusion="weighted", vector_weight=0.0, top_k=1)
     assert names(all_text) == ["servers.txt"] and all_text[0]["score"] == all_text[0]["scores"]["full_text"]
+    # The default weight (0.5) is what the vector ranking gets when its best hit stands out; the response says the
+    # weight this query was fused with, and every hit's score is that mix of its two scores.
+    r = admin.post(f"{base(kb)}/retrieve", json={"query": q, "top_k": 4})
+    used = r.json()["vector_weight"]
+    assert 0 < used <= 0.5, used
+    for h in r.json()["data"]:
+        assert h["score"] == pytest.approx(
+            used * h["scores"]["vector"] + (1 - used) * h["scores"]["full_text"], abs=2e-6
+        )
+    asked = admin.post(f"{base(kb)}/retrieve", json={"query": q, "vector_weight": 1.0}).json()
+    assert asked["vector_weight"] == 1.0
+    assert admin.post(f"{base(kb)}/retrieve", json={"query": q, "mode": "vector"}).json()["vector_weight"] is None
 
 
 def test_metadata_filters_narrow_every_mode(admin: Api, kb: dict[str, Any]) -> None:
@@ -280,6 +292,24 @@ def test_chunks_longer_than_the_embedding_model_reads_are_embedded_on_their_begi
     assert names(search(admin, kb, query="shipwreck reef", mode="full_text")) == ["log.txt"]
 
 
+def test_words_standing_together_outrank_the_same_words_scattered(admin: Api) -> None:
+    """Many chunks can hold every word of a short question; full text ranks the one where they stand together
+    first, and hybrid sees the same text score, so the tie is not left to the vectors alone."""
+    kb = admin.create_knowledge_base()
+    add_text(admin, kb, "scattered.txt", "The password of the guest network changes monthly. Staff on the road use "
+             "the VPN client. After three wrong attempts, wait ten minutes before you reset anything.")  # fmt: skip
+    add_text(admin, kb, "together.txt", "Forgot it? To reset the VPN password, open the self-service portal, choose "
+             "Reset VPN password and follow the mail it sends.")  # fmt: skip
+    add_text(admin, kb, "printer.txt", "Printers on every floor accept badges; toner is in the store room.")
+    text_hits = search(admin, kb, query="reset VPN password", mode="full_text", top_k=3)
+    assert names(text_hits) == ["together.txt", "scattered.txt"], text_hits
+    together, scattered = (h["scores"]["full_text"] for h in text_hits)
+    assert together == 1.0 and 0.7 <= scattered < together  # both hold every word: only proximity differs
+    hybrid = {h["document_name"]: h["scores"]["full_text"] for h in search(admin, kb, query="reset VPN password")}
+    assert hybrid["together.txt"] == together and hybrid["scattered.txt"] == scattered
+    assert hybrid["printer.txt"] == 0
+
+
 def test_full_text_weighs_rare_words_over_common_ones(admin: Api, model_server: LiveServer) -> None:
     kb = admin.create_knowledge_base()
     common = [f"Debian release {i}: Debian ships Debian packages, and Debian mirrors carry Debian." for i in range(6)]
@@ -289,8 +319,9 @@ def test_full_text_weighs_rare_words_over_common_ones(admin: Api, model_server: 
         admin, kb, "say.txt", "You say the name Debian as deb-ee-en; to pronounce it, stress the first part."
     )
     hits = search(admin, kb, query="How do you pronounce Debian?", mode="full_text", top_k=3)
-    # "pronounce" is in one chunk of seven, "Debian" in all seven: it adds almost nothing
-    assert names(hits)[0] == "say.txt" and hits[0]["score"] == 1.0 and hits[1]["score"] < 0.05
+    # "pronounce" is in one chunk of seven, "Debian" in all seven: it adds almost nothing. say.txt covers the whole
+    # question; proximity only scales that share (0.7…1), so it never lifts a chunk without the rare word.
+    assert names(hits)[0] == "say.txt" and hits[0]["score"] >= 0.7 and hits[1]["score"] < 0.05
     either = search(admin, kb, query="Debian mirrors", mode="full_text", top_k=7)
     assert [h["score"] == 1.0 for h in either] == [True] * 6 + [False] and names(either)[-1] == "say.txt"
 

@@ -139,6 +139,7 @@ def test_hit_testing_scores_filters_and_settings(model_server: LiveServer, kb: d
     full_text = score(hit, "hit-score-full_text")
     final = score(hit, "hit-score")
     assert final == pytest.approx(0.5 * vector + 0.5 * full_text, abs=1e-4)
+    expect(page.get_by_test_id("hit-weight-hybrid")).to_have_text("Fused with vector weight 0.50")
     page.evaluate("window.scrollTo(0, 0)")  # a full-page shot taken scrolled repeats the sticky header
     shot(page, "knowledge-retrieval-filters-en", full_page=True)
 
@@ -200,3 +201,33 @@ def test_members_read_settings_but_cannot_save(model_server: LiveServer, kb: dic
     expect(page.get_by_test_id("kb-settings-drawer")).to_contain_text("只有")
     expect(page.get_by_test_id("kb-settings-save")).to_be_disabled()
     expect(page.get_by_test_id("kb-settings-top-k")).to_be_disabled()
+
+
+CHINESE = {
+    "年假.txt": "年假：每位员工每年享有二十五天带薪年假，未休完的年假可以顺延到次年三月。",
+    "访客.txt": "访客须在前台登记并领取胸卡，离开时归还胸卡，遗失须立即报告保安。",
+    "报销.txt": "差旅费用在附上发票后三十天内报销，超过标准的部分需部门经理审批。",
+    "机房.txt": "数据中心有四十台服务器，每晚两点自动备份所有服务器的数据。",
+    "打印.txt": "每层楼的打印机都支持刷卡打印，碳粉存放在储物间。",
+    "加班.txt": "工作日加班可以申请调休，周末加班按两倍工资计算。",
+}
+
+
+def test_hybrid_says_when_it_trusts_the_vectors_less(model_server: LiveServer, page: Page) -> None:
+    """The bundled embedding model reads English: for a Chinese question over Chinese chunks every cosine is much
+    the same (the printer note scores above the server room), so hybrid lowers the vector's weight and says so."""
+    api = model_server.admin()
+    ws = api.default_workspace()
+    kb = api.create_knowledge_base(ws, name=unique("制度"))
+    add_documents(api, f"/api/workspaces/{ws}/knowledge-bases/{kb['id']}", {n: (t, {}) for n, t in CHINESE.items()})
+    api.close()
+    sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
+    page.goto(f"{model_server.url}/knowledge/{kb['id']}?tab=hit-testing")
+    page.get_by_test_id("hit-query").fill("服务器什么时候备份？")
+    page.get_by_test_id("hit-submit").click()
+    expect(results(page).first).to_have_attribute("data-document", "机房.txt")
+    weight = page.get_by_test_id("hit-weight-hybrid")
+    expect(weight).to_contain_text("由 0.50 下调")
+    used = float(re.search(r"权重：([0-9.]+)", weight.inner_text()).group(1))  # type: ignore[union-attr]
+    assert 0 < used < 0.35, used
+    shot(page, "knowledge-retrieval-lowered-weight-zh-CN", full_page=True)

@@ -108,8 +108,9 @@ class TextQuery:
     """A question as full-text search sees it: its terms that occur in the knowledge base, each weighted by its
     inverse document frequency (BM25's idf), and the selective ones that decide which chunks are candidates."""
 
-    weights: dict[str, float]  # term → idf / Σ idf, so a chunk's score is the share of the question it covers
+    weights: dict[str, float]  # term → idf / Σ idf, so a chunk's share is how much of the question it covers
     match: str  # tsquery: the terms rare enough to pick candidates, or the rarest one if none is
+    every: str  # tsquery: all of the terms (its cover density says how close together a chunk has them)
 
     def score_sql(self) -> tuple[str, dict[str, Any]]:
         """Σ weight of the question's terms the chunk `c` contains: 0…1."""
@@ -155,35 +156,95 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)
     rarest = str(min(rows, key=lambda r: int(r[1]))[0])  # when every term is common, the least common one picks
     selective = [str(term) for term, df, _ in rows if df <= limit] or [rarest]
-    return TextQuery({t: w / total for t, w in idf.items()}, " | ".join(_lexeme(t) for t in selective))
+    return TextQuery(
+        {t: w / total for t, w in idf.items()},
+        " | ".join(_lexeme(t) for t in selective),
+        " & ".join(_lexeme(t) for t in idf),
+    )
+
+
+# How much of a full-text score is proximity: a chunk's share of the question is scaled by 0.7 … 1 by how densely
+# it holds the question's words (ts_rank_cd, against the best chunk's): mostly the selective words on their own,
+# partly all of them together (ALL_WORDS). Many chunks can cover every word of a short question; without this the
+# tie goes to storage order in full text and to the vector alone in hybrid (noise, for a model that does not read
+# the language). Chosen on the Debian FAQ where its neighbours measured alike (docs/knowledge.md).
+PROXIMITY = 0.3
+ALL_WORDS = 0.3
+
+
+@dataclass
+class Density:
+    """The best cover density among the chunks in contention, for the selective words and for all of them: what
+    a chunk's own is measured against, in full text mode and when hybrid scores a vector hit's text."""
+
+    best_any: float = 0.0
+    best_all: float = 0.0
+
+
+def _text_score(share: str, any_cover: str, all_cover: str, best_any: str, best_all: str) -> str:
+    """SQL for share × (1 − PROXIMITY + PROXIMITY × density): 0…1, and 1 only for the densest full match."""
+    density = (
+        f"({1 - ALL_WORDS!r} * least(({any_cover}) / greatest({best_any}, 1e-9), 1)"
+        f" + {ALL_WORDS!r} * least(({all_cover}) / greatest({best_all}, 1e-9), 1))"
+    )
+    return f"(({share}) * ({1 - PROXIMITY!r} + {PROXIMITY!r} * {density}))"
+
+
+@dataclass
+class TextHits:
+    hits: list[Hit]
+    density: Density
 
 
 async def full_text_hits(
     db: AsyncSession, kb_id: uuid.UUID, tq: TextQuery | None, k: int, where: Filter | None = None
-) -> list[Hit]:
+) -> TextHits:
     """Chunks with the question's selective terms, ranked by the idf-weighted share of its terms they contain
-    (a word in most chunks, like the product's name, counts for little), then by ts_rank_cd's proximity."""
+    (a word in most chunks, like the product's name, counts for little), scaled by proximity.
+
+    Cover density is the costly part, so it is measured only for the chunks in contention: proximity scales a
+    share by 0.7…1, so a chunk whose share is below 0.7 × the k-th best share can never reach the top k."""
     if tq is None:
-        return []
+        return TextHits([], Density())
     scope, params = _scope(kb_id, where or Filter())
-    score, score_params = tq.score_sql()
+    share, share_params = tq.score_sql()
+    score = _text_score("share", "any_cover", "all_cover", "best_any", "best_all")
     rows = await db.execute(
         text(
-            f"SELECT c.id, {score} AS score FROM chunks c, CAST(:match AS tsquery) q "  # noqa: S608
-            f"WHERE {scope} AND c.tokens @@ q ORDER BY score DESC, ts_rank_cd(c.tokens, q) DESC, c.id LIMIT :k"
+            f"WITH matched AS MATERIALIZED (SELECT c.id, {share} AS share FROM chunks c, "  # noqa: S608
+            f"CAST(:match AS tsquery) q WHERE {scope} AND c.tokens @@ q), "
+            "floor AS (SELECT coalesce((SELECT share FROM matched ORDER BY share DESC OFFSET :k - 1 LIMIT 1), 0) "
+            f"* {1 - PROXIMITY!r} AS share), "
+            "contending AS (SELECT m.id, m.share, ts_rank_cd(c.tokens, CAST(:match AS tsquery)) AS any_cover, "
+            "ts_rank_cd(c.tokens, CAST(:every AS tsquery)) AS all_cover "
+            "FROM matched m JOIN chunks c ON c.id = m.id, floor WHERE m.share >= floor.share) "
+            f"SELECT id, {score} AS score, best_any, best_all FROM (SELECT *, max(any_cover) OVER () AS best_any, "
+            "max(all_cover) OVER () AS best_all FROM contending) r ORDER BY score DESC, id LIMIT :k"
         ),
-        {"match": tq.match, "k": k, **params, **score_params},
+        {"match": tq.match, "every": tq.every, "k": k, **params, **share_params},
     )
-    return [Hit(int(i), float(s), {"full_text": float(s)}) for i, s in rows.all()]
+    found = rows.all()
+    hits = [Hit(int(i), float(s), {"full_text": float(s)}) for i, s, _, _ in found]
+    return TextHits(hits, Density(float(found[0][2]), float(found[0][3])) if found else Density())
 
 
-async def score_both(db: AsyncSession, dims: int, vector: list[float], tq: TextQuery | None, hits: list[Hit]) -> None:
+async def score_both(
+    db: AsyncSession, dims: int, vector: list[float], tq: TextQuery | None, hits: list[Hit], density: Density
+) -> None:
     """Fill in the mode a hit was not found by (its cosine, or its text score; 0 when no term matches), so every
-    hybrid hit shows both scores and weighted fusion compares like with like."""
+    hybrid hit shows both scores and weighted fusion compares like with like. `density` comes from
+    full_text_hits, so a chunk scores the same here as in full-text mode."""
     if not hits:
         return
     d = int(dims)
-    score, score_params = tq.score_sql() if tq else ("0", {})
+    score, score_params = "0", dict[str, Any]()
+    if tq is not None:
+        share, score_params = tq.score_sql()
+        q, e = "CAST(:match AS tsquery)", "CAST(:every AS tsquery)"
+        any_cover = f"CASE WHEN c.tokens @@ {q} THEN ts_rank_cd(c.tokens, {q}) ELSE 0 END"
+        score = _text_score(share, any_cover, f"ts_rank_cd(c.tokens, {e})", ":best_any", ":best_all")
+        score_params = {**score_params, "match": tq.match, "every": tq.every, "best_any": density.best_any,
+                        "best_all": density.best_all}  # fmt: skip
     rows = await db.execute(
         text(
             f"SELECT c.id, 1 - ((c.embedding::vector({d})) <=> CAST(:q AS vector({d}))), {score} "  # noqa: S608
@@ -216,8 +277,27 @@ def fuse_rrf(*lists: list[Hit], k: int) -> list[Hit]:
     return [Hit(cid, score, by_id[cid].scores) for cid, score in ranked]
 
 
+# A vector ranking is trusted as far as its best hit stands out from the rest of its first twenty: by SPREAD or
+# more, fully. An embedding model that does not read the question's language (the bundled MiniLM and Chinese)
+# gives every chunk much the same cosine, and weighting that noise like an informed ranking pushes answers that
+# full text found out of the top five. On the Debian FAQ English questions stand out by ~0.29 (median), Chinese
+# ones by ~0.11 (docs/knowledge.md).
+SPREAD = 0.3
+SPREAD_OF = 20
+
+
+def effective_vector_weight(vector_weight: float, vector: list[Hit]) -> float:
+    """The caller's weight, scaled by how far the best vector hit stands out; 0 and 1 keep their meaning."""
+    if vector_weight in (0.0, 1.0) or len(vector) < 2:
+        return vector_weight
+    cosines = sorted((h.score for h in vector), reverse=True)[:SPREAD_OF]
+    confidence = min(1.0, max(0.0, cosines[0] - sum(cosines) / len(cosines)) / SPREAD)
+    w = vector_weight * confidence
+    return w / (w + 1 - vector_weight)  # still a weight in 0…1, so a full match in both modes scores 1
+
+
 def fuse_weighted(candidates: list[Hit], vector_weight: float, k: int) -> list[Hit]:
-    """score = w × cosine + (1 − w) × normalised text rank, over candidates whose both scores are known."""
+    """score = w × cosine + (1 − w) × text score, over candidates whose both scores are known."""
     out = []
     for h in candidates:
         v, t = h.scores.get("vector") or 0.0, h.scores.get("full_text") or 0.0

@@ -120,14 +120,16 @@ class RetrievalSettings(BaseModel):
     mode: Mode = "hybrid"
     top_k: Annotated[int, Field(ge=1, le=100)] = 5
     # Vector scores are cosine similarities (-1…1), full-text scores the idf-weighted share of the question's terms
-    # a chunk contains (0…1), hybrid scores RRF sums (rrf) or the weighted sum (weighted); a rerank score replaces
-    # the score when a reranker ran.
+    # a chunk contains scaled by their proximity (0…1), hybrid scores RRF sums (rrf) or the weighted sum (weighted);
+    # a rerank score replaces the score when a reranker ran.
     score_threshold: Annotated[float, Field(ge=-1)] | None = None
     # Weighted by default: both scores are 0…1 and say how well a chunk matches, which rank fusion throws away;
     # on the Debian FAQ it is the only fusion at least as good as the better mode alone in every case (bench).
     fusion: Literal["rrf", "weighted"] = "weighted"
     vector_weight: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=0.5, description="weighted fusion: score = w × vector + (1 − w) × full text"
+        default=0.5,
+        description="weighted fusion: score = w × vector + (1 − w) × full text, w lowered for a query whose best "
+        "vector hit hardly stands out (0 and 1 are kept as they are)",
     )
     rerank_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="a deployed reranker or provider/model; reorders the fused candidates"
@@ -169,6 +171,11 @@ class RetrievedChunk(BaseModel):
 class RetrieveResponse(BaseModel):
     query: str
     mode: str
+    vector_weight: float | None = Field(
+        default=None,
+        description="weighted hybrid: the vector weight this query was fused with — the asked one, lowered when "
+        "the best vector hit hardly stands out from the rest (an embedding model that does not read the language)",
+    )
     data: list[RetrievedChunk]
 
 

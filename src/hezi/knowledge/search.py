@@ -40,24 +40,29 @@ class SearchService:
         wide = max(want * 4, 20)  # each list is cut wider than asked so fusion has material
         where = retrieval.metadata_filter(body.filters)
         vector: list[float] | None = None
-        lists = []
+        vector_hits: list[retrieval.Hit] = []
+        text_hits = retrieval.TextHits([], retrieval.Density())
         if s.mode in ("vector", "hybrid"):
             vector = (await self.embed(kb.embedding_model, [body.query], workspace_id))[0]
-            lists.append(await retrieval.vector_hits(self.db, kb.id, kb.dims, vector, wide, where))
+            vector_hits = await retrieval.vector_hits(self.db, kb.id, kb.dims, vector, wide, where)
         tq = await retrieval.text_query(self.db, kb.id, body.query) if s.mode != "vector" else None
         if s.mode in ("full_text", "hybrid"):
-            lists.append(await retrieval.full_text_hits(self.db, kb.id, tq, wide, where))
-        if s.mode != "hybrid":
-            hits = lists[0][:want]
+            text_hits = await retrieval.full_text_hits(self.db, kb.id, tq, wide, where)
+        used_weight: float | None = None
+        if s.mode == "vector":
+            hits = vector_hits[:want]
+        elif s.mode == "full_text":
+            hits = text_hits.hits[:want]
         else:
             assert vector is not None
-            candidates = retrieval.union(*lists)
-            await retrieval.score_both(self.db, kb.dims, vector, tq, candidates)
+            candidates = retrieval.union(vector_hits, text_hits.hits)
+            await retrieval.score_both(self.db, kb.dims, vector, tq, candidates, text_hits.density)
             if s.fusion == "weighted":
-                hits = retrieval.fuse_weighted(candidates, s.vector_weight, want)
+                used_weight = round(retrieval.effective_vector_weight(s.vector_weight, vector_hits), 6)
+                hits = retrieval.fuse_weighted(candidates, used_weight, want)
             else:
                 by_id = {h.chunk_id: h.scores for h in candidates}
-                hits = retrieval.fuse_rrf(*lists, k=want)
+                hits = retrieval.fuse_rrf(vector_hits, text_hits.hits, k=want)
                 for h in hits:
                     h.scores = by_id[h.chunk_id]
         chunks = await retrieval.load(self.db, hits)
@@ -66,7 +71,9 @@ class SearchService:
         chunks = chunks[: s.top_k]
         if s.score_threshold is not None:
             chunks = [c for c in chunks if c["score"] >= s.score_threshold]
-        return RetrieveResponse(query=body.query, mode=s.mode, data=[RetrievedChunk(**c) for c in chunks])
+        return RetrieveResponse(
+            query=body.query, mode=s.mode, vector_weight=used_weight, data=[RetrievedChunk(**c) for c in chunks]
+        )
 
     async def _reranked(
         self, workspace_id: uuid.UUID, model: str, query: str, chunks: list[dict[str, object]]

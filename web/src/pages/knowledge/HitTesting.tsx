@@ -28,6 +28,8 @@ interface Outcome {
   mode: RetrieveMode;
   basis: ScoreBasis;
   data?: RetrievedChunk[];
+  /** Weighted hybrid: the weight asked for and the one this query was fused with (lower when vectors hardly differ). */
+  weight?: { asked: number; used: number };
   error?: unknown;
 }
 
@@ -47,8 +49,16 @@ function ResultList({ outcome, terms, compact }: { outcome: Outcome; terms: stri
   if (outcome.error) return <Alert type="error" showIcon title={errorMessage(outcome.error, t)} />;
   const data = outcome.data ?? [];
   if (data.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("knowledge.hit.none")} data-testid={`hit-empty-${outcome.mode}`} />;
+  const w = outcome.weight;
   return (
     <Flex vertical gap={8} data-testid={`hit-results-${outcome.mode}`}>
+      {w && outcome.basis === "weighted" && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid={`hit-weight-${outcome.mode}`}>
+          {w.used < w.asked * 0.9 /* a marked drop: say why */
+            ? t("knowledge.hit.weightLowered", { used: w.used.toFixed(2), asked: w.asked.toFixed(2) })
+            : t("knowledge.hit.weightUsed", { used: w.used.toFixed(2) })}
+        </Typography.Text>
+      )}
       {data.map((c, i) => (
         <HitCard key={c.chunk_id} chunk={c} rank={i + 1} terms={terms} compact={compact} basis={outcome.basis} />
       ))}
@@ -86,7 +96,12 @@ export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: Kno
               },
             }),
           ).then(
-            (r): Outcome => ({ mode, basis: basisOf(mode, v.advanced), data: r.data }),
+            (r): Outcome => ({
+              mode,
+              basis: basisOf(mode, v.advanced),
+              data: r.data,
+              weight: r.vector_weight == null ? undefined : { asked: v.advanced.vector_weight, used: r.vector_weight },
+            }),
             (error: unknown): Outcome => ({ mode, basis: basisOf(mode, v.advanced), error }),
           ),
         ),

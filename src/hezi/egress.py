@@ -4,6 +4,14 @@ Loopback, link-local (cloud metadata lives there), private, shared, multicast an
 refused, unless the administrator allows a range with HEZI_EGRESS_ALLOW_CIDRS (for example a vLLM server at
 10.0.0.5: `HEZI_EGRESS_ALLOW_CIDRS=10.0.0.0/24`). Names are resolved and every address they resolve to is
 checked, so a public name pointing at a private address is refused too.
+
+A check is only as good as the connection that follows it: a name looked up again at connect time can answer
+differently (DNS rebinding: public for the guard, 127.0.0.1 a moment later). So `check_url` returns the address it
+approved, and `PinnedTransport` makes httpx connect to exactly that address (the Host header and the TLS server
+name stay the original host, so virtual hosts and certificates work as before). Requests through it to a host
+no check approved are refused. Where the environment names a proxy for the URL (HTTP_PROXY, HTTPS_PROXY, not in
+NO_PROXY), the proxy makes the connection and hezi uses it as before: the box itself then never connects to the
+host, and what the proxy may reach is the proxy's policy.
 """
 
 from __future__ import annotations
@@ -11,7 +19,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from hezi.errors import Forbidden, InvalidInput
 
@@ -40,8 +54,17 @@ def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-async def check_url(url: str, allowed: list[Network]) -> None:
-    """Raise unless `url` is http(s) and every address its host resolves to may be reached."""
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A host the guard approved and the addresses it approved it at, in the resolver's order of preference."""
+
+    host: str
+    addresses: tuple[str, ...]
+
+
+async def check_url(url: str, allowed: list[Network]) -> Destination:
+    """Raise unless `url` is http(s) and every address its host resolves to may be reached; return the address to
+    connect to (connect there, through PinnedTransport, not to a fresh lookup)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("Only http:// and https:// URLs with a host are allowed.", code="invalid_url")
@@ -58,3 +81,58 @@ async def check_url(url: str, allowed: list[Network]) -> None:
                 "HEZI_EGRESS_ALLOW_CIDRS.",
                 details={"host": parts.hostname, "address": str(ip)},
             )
+    addresses = dict.fromkeys(str(ipaddress.ip_address(info[4][0])) for info in infos)  # ordered, no repeats
+    return Destination(parts.hostname, tuple(addresses))
+
+
+class PinnedTransport(httpx.AsyncBaseTransport):
+    """httpx transport that connects each approved host only to the addresses its check approved, trying them in
+    turn as a resolver's caller would (an IPv6 address first on a network without IPv6 must not fail the call).
+    Environment proxies are not used through it: a proxy would resolve the name itself, after the check."""
+
+    def __init__(self, *destinations: Destination, verify: ssl.SSLContext | bool = True) -> None:
+        self.pins = {d.host: d.addresses for d in destinations}
+        self._inner = httpx.AsyncHTTPTransport(verify=verify)
+
+    def pin(self, destination: Destination) -> None:
+        self.pins[destination.host] = destination.addresses
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        addresses = self.pins.get(host)
+        if not addresses:
+            raise EgressRefused(f"{host} was not checked by the egress guard", details={"host": host})
+        original = request.url
+        request.extensions = {**request.extensions, "sni_hostname": host}  # TLS: the name the certificate has
+        for i, address in enumerate(addresses):
+            request.url = original.copy_with(host=address)  # the Host header was set from the original URL
+            try:
+                return await self._inner.handle_async_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if i == len(addresses) - 1:
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def uses_proxy(url: str) -> bool:
+    """Whether the environment sends requests for `url` through a proxy (as httpx would by default)."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    host = (parts.hostname or "").lower()
+    for entry in proxies.get("no", "").split(","):  # NO_PROXY: hosts and domains reached directly
+        domain = entry.strip().lower().lstrip(".")
+        if domain == "*" or (domain and (host == domain or host.endswith("." + domain))):
+            return False
+    return True
+
+
+def client(url: str, destination: Destination, **options: Any) -> httpx.AsyncClient:
+    """An httpx client for `url` that connects where the guard approved, or through the environment's proxy."""
+    if uses_proxy(url):
+        return httpx.AsyncClient(**options)
+    return httpx.AsyncClient(transport=PinnedTransport(destination), **options)

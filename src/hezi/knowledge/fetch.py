@@ -15,6 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from hezi import egress
 from hezi.egress import Network, check_url
 from hezi.errors import InvalidInput
 from hezi.knowledge.errors import DocumentTooLarge
@@ -71,11 +72,11 @@ class UrlFetcher:
             raise UrlFetchFailed(f"{url} was not fetched within {self.timeout:g} s", details={"url": url}) from exc
 
     async def _fetch(self, url: str) -> Fetched:
-        async with httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
-        ) as http:
-            for _ in range(self.max_redirects + 1):
-                await check_url(url, self.allowed)
+        for _ in range(self.max_redirects + 1):
+            destination = await check_url(url, self.allowed)
+            # A client per hop: each connects only to the addresses its own check approved.
+            async with egress.client(url, destination, timeout=self.timeout, follow_redirects=False,
+                                     headers={"User-Agent": USER_AGENT}) as http:  # fmt: skip
                 try:
                     async with http.stream("GET", url) as response:
                         if response.status_code in _REDIRECTS and "location" in response.headers:

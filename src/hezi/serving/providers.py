@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hezi import egress
 from hezi.accounts import audit
 from hezi.accounts.principal import Caller
 from hezi.accounts.roles import Role
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.base import utcnow
 from hezi.db.tables import Provider
-from hezi.egress import Network, check_url
+from hezi.egress import Destination, Network, check_url
 from hezi.errors import Conflict, NotFound
 from hezi.secrets import SecretBox
 
@@ -81,6 +82,10 @@ class RemoteTarget:
     base_url: str
     api_key: str | None
     model: str  # the provider's own id
+    destination: Destination  # the address the egress guard approved: calls connect there
+
+    def client(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        return egress.client(self.base_url, self.destination, timeout=timeout)
 
 
 def _public(p: Provider) -> ProviderPublic:
@@ -166,8 +171,8 @@ class ProviderService:
         return ProviderTest(ok=True, latency_ms=int((time.monotonic() - start) * 1000), models=models)
 
     async def remote_models(self, provider: Provider) -> list[str]:
-        await check_url(provider.base_url, self.allowed)
-        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        destination = await check_url(provider.base_url, self.allowed)
+        async with egress.client(provider.base_url, destination, timeout=TIMEOUT) as http:
             r = await http.get(f"{provider.base_url}/models", headers=self._headers(provider))
             r.raise_for_status()
             data = r.json().get("data")
@@ -193,9 +198,9 @@ class ProviderService:
         )
         if provider is None or remote_id not in provider.models:
             return None
-        await check_url(provider.base_url, self.allowed)
+        destination = await check_url(provider.base_url, self.allowed)
         key = self.box.open(provider.api_key_encrypted) if provider.api_key_encrypted else None
-        return RemoteTarget(base_url=provider.base_url, api_key=key, model=remote_id)
+        return RemoteTarget(base_url=provider.base_url, api_key=key, model=remote_id, destination=destination)
 
     def _headers(self, provider: Provider) -> dict[str, str]:
         if provider.api_key_encrypted is None:

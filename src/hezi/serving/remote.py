@@ -23,7 +23,7 @@ def _headers(target: RemoteTarget) -> dict[str, str]:
 async def call(target: RemoteTarget, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """A non-streaming call: the provider's status and JSON body."""
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        async with target.client(TIMEOUT) as http:
             r = await http.post(
                 f"{target.base_url}{path}", json={**body, "model": target.model}, headers=_headers(target)
             )
@@ -38,7 +38,7 @@ async def call(target: RemoteTarget, path: str, body: dict[str, Any]) -> tuple[i
 
 async def stream(target: RemoteTarget, path: str, body: dict[str, Any]) -> tuple[int, AsyncIterator[bytes]]:
     """A streaming call: the status, then the provider's server-sent event lines as they arrive."""
-    http = httpx.AsyncClient(timeout=TIMEOUT)
+    http = target.client(TIMEOUT)
     try:
         request = http.build_request(
             "POST", f"{target.base_url}{path}", json={**body, "model": target.model}, headers=_headers(target)

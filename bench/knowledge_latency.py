@@ -115,6 +115,7 @@ def load(conn: psycopg.Connection[Any], corpus: SyntheticCorpus, kb: uuid.UUID, 
         "FROM ts_stat(format('SELECT tokens FROM chunks WHERE knowledge_base_id = %%L', CAST(%s AS text)))",
         (kb, str(kb)),
     )
+    conn.execute("UPDATE documents SET chunks_total = %s WHERE id = %s", (start + n, doc))  # as ingestion keeps it
     conn.execute("VACUUM ANALYZE chunks")
     return time.perf_counter() - t0
 

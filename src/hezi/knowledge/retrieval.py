@@ -141,7 +141,10 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     rows = (
         await db.execute(
             text(
-                "SELECT q.term, t.df, (SELECT count(*) FROM chunks WHERE knowledge_base_id = :kb) "
+                # N from the documents' chunk counts (kept with every insert and delete): a handful of rows,
+                # where counting the chunks themselves scans an index of the whole base on every question.
+                "SELECT q.term, t.df, (SELECT coalesce(sum(chunks_total), 0) FROM documents "
+                "WHERE knowledge_base_id = :kb) "
                 "FROM unnest(tsvector_to_array(to_tsvector('simple', :q))) AS q(term) "
                 "JOIN knowledge_terms t ON t.knowledge_base_id = :kb AND t.term = q.term AND t.df > 0"
             ),
@@ -150,7 +153,7 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
     ).all()
     if not rows:
         return None  # no word of the question occurs in this knowledge base
-    n = max(int(rows[0][2]), 1)
+    n = max(int(rows[0][2]), *(int(r[1]) for r in rows), 1)  # never below a df: idf stays positive
     idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
     limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)

@@ -8,11 +8,11 @@ pdfium is not thread-safe, and one OCR at a time keeps a small box responsive wh
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hezi.knowledge.errors import DocumentTooLarge
+from hezi.knowledge.parsing.pdfium import PDFIUM_LOCK
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 # 2× PDF points = 144 dpi: 10-pt text is ~20 px high, which PP-OCR reads well; more costs time for nothing.
 RENDER_SCALE = 2.0
 MIN_CONFIDENCE = 0.5  # below this RapidOCR's guesses are mostly noise (stains, ruled lines)
-_LOCK = threading.Lock()
 
 
 class TooManyPagesForOcr(DocumentTooLarge):
@@ -55,7 +54,7 @@ def ocr_pdf_pages(data: bytes, pages: Sequence[int], max_pages: int) -> dict[int
     import pypdfium2  # type: ignore[import-untyped]
 
     out: dict[int, list[str]] = {}
-    with _LOCK:
+    with PDFIUM_LOCK:  # one OCR at a time, too
         engine = _engine()
         pdf = pypdfium2.PdfDocument(data)
         try:

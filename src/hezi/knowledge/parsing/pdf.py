@@ -1,5 +1,5 @@
-"""PDF: the text layer page by page (OCR for pages without one), the page number kept on every block; the outline,
-when present, gives headings."""
+"""PDF: the text layer page by page (read by pdfium; OCR for pages without one), the page number kept on every
+block; the outline, when present, gives headings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import io
 import re
 
 from pypdf import PdfReader
+from pypdfium2 import PdfiumError  # type: ignore[import-untyped]
 
 from hezi.knowledge.errors import EmptyDocument, EncryptedDocument, ScannedDocument
 from hezi.knowledge.parsing.limits import ParseLimits
 from hezi.knowledge.parsing.model import BlockBuilder, ParsedDocument
 from hezi.knowledge.parsing.ocr import ocr_pdf_pages
+from hezi.knowledge.parsing.pdfium import page_texts
 from hezi.knowledge.parsing.registry import ParserSpec, register
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
@@ -27,8 +29,11 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     if reader.is_encrypted and not reader.decrypt(""):
         raise EncryptedDocument("this PDF is password-protected; remove the password and upload it again")
     page_count = len(reader.pages)
-    # some fonts decode with NULs; PostgreSQL refuses them
-    texts = {n: (page.extract_text() or "").replace("\x00", "") for n, page in enumerate(reader.pages, start=1)}
+    try:
+        texts = page_texts(data)
+    except PdfiumError:  # a file pdfium cannot open but pypdf can: pypdf's text (words may run together)
+        texts = {n: (page.extract_text() or "").replace("\x00", "") for n, page in enumerate(reader.pages, start=1)}
+    texts = {n: texts.get(n, "") for n in range(1, page_count + 1)}
     empty_pages = [n for n, text in texts.items() if not text.strip()]
     ocr_read: dict[int, list[str]] = {}
     if empty_pages and limits.ocr:

@@ -18,6 +18,8 @@ from hezi.knowledge.parsing.pdfium import page_texts
 from hezi.knowledge.parsing.registry import ParserSpec, register
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
+# A contents line: a title, dot leaders, a page number ("1.1.4 The root shell prompt . . . . . 3", "第一章……12").
+_CONTENTS_LINE = re.compile(r"(?:[.·•…]\s?){4,}\s*[0-9ivxlcdmIVXLCDM]{1,7}\s*$")
 _PARAGRAPH_END = re.compile(r"[。！？；.!?:：]\s*$")
 
 
@@ -49,6 +51,8 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     for number in range(1, page_count + 1):
         for title, level in outline.get(number, []):
             builder.heading(title, level, page=number)
+        if number not in ocr_read and _is_contents_page(texts[number]):
+            continue  # contents pages repeat the headings without their text and would outrank the sections
         found = ocr_read[number] if number in ocr_read else _paragraphs(texts[number])
         for paragraph in found:
             builder.add("paragraph", paragraph, page=number)
@@ -60,6 +64,13 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     return ParsedDocument("pdf", tuple(builder.blocks), title=title or None, page_count=page_count,
                           pages_without_text=tuple(n for n in empty_pages if not ocr_read.get(n)),
                           ocr_pages=tuple(sorted(ocr_read)))  # fmt: skip
+
+
+def _is_contents_page(text: str) -> bool:
+    """A table of contents (or list of tables/figures): most of its lines end in dot leaders and a page number."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    leaders = sum(1 for line in lines if _CONTENTS_LINE.search(line))
+    return leaders >= 5 and leaders >= len(lines) / 2
 
 
 def _paragraphs(text: str) -> list[str]:

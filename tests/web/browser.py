@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,3 +46,17 @@ def sign_in(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def open_tab(page: Page, tab: str) -> None:
+    """Click the tab whose label has test id `tab` until it is the selected one. A click that lands while a modal
+    is still zooming open (a loaded machine drops animation frames) can miss; a person would simply click again."""
+    selected = page.get_by_role("tab").filter(has=page.get_by_test_id(tab))
+    for attempt in range(3):
+        page.get_by_test_id(tab).click()
+        try:
+            expect(selected).to_have_attribute("aria-selected", "true", timeout=5_000)
+            return
+        except (AssertionError, PlaywrightError):
+            if attempt == 2:
+                raise

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import LiveServer
 from tests.helpers import unique
-from tests.web.browser import shot, sign_in, switch_language
+from tests.web.browser import open_tab, shot, sign_in, switch_language
 
 LIGHTHOUSE = (
     "The lighthouse keeper of Pelican Island polishes the brass lamp every evening.\n\n"
@@ -76,7 +76,7 @@ def test_knowledge_base_documents_and_hit_testing(model_server: LiveServer, page
     shot(page, "knowledge-upload-zh-CN")
 
     # Paste text.
-    page.get_by_test_id("add-docs-tab-text").click()
+    open_tab(page, "add-docs-tab-text")
     page.get_by_test_id("add-text-name").fill("bakery.md")
     page.get_by_test_id("add-text-body").fill(BAKERY)
     page.get_by_test_id("add-text-submit").click()

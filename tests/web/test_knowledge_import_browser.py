@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from hezi.egress import parse_cidrs
 from tests.conftest import LiveServer
 from tests.helpers import unique
-from tests.web.browser import shot, sign_in, switch_language
+from tests.web.browser import open_tab, shot, sign_in, switch_language
 
 PAGE = (
     b"<!doctype html><html><head><title>Tides</title></head><body><h1>Tide tables</h1>"
@@ -65,7 +65,7 @@ def test_url_and_qa_imports_and_metadata(model_server: LiveServer, site: str, pa
 
     # From a URL: a refused address is the form's error, a good one is fetched and listed with its source.
     page.get_by_test_id("docs-add").click()
-    page.get_by_test_id("add-docs-tab-url").click()
+    open_tab(page, "add-docs-tab-url")
     page.get_by_test_id("add-url-input").fill("http://169.254.169.254/latest/meta-data/")
     page.get_by_test_id("add-url-submit").click()
     expect(page.get_by_test_id("add-url-error")).to_contain_text("169.254.169.254")
@@ -82,7 +82,7 @@ def test_url_and_qa_imports_and_metadata(model_server: LiveServer, site: str, pa
     faq = tmp_path / "faq.csv"
     faq.write_text(FAQ, encoding="utf-8")
     page.get_by_test_id("docs-add").click()
-    page.get_by_test_id("add-docs-tab-qa").click()
+    open_tab(page, "add-docs-tab-qa")
     page.get_by_test_id("add-docs-modal").locator("input[type=file]").nth(1).set_input_files(str(faq))
     expect(page.get_by_test_id("upload-item-faq.csv")).to_have_attribute("data-state", "done")
     shot(page, "knowledge-import-qa-zh-CN")

@@ -6,8 +6,8 @@ refused, unless the administrator allows a range with HEZI_EGRESS_ALLOW_CIDRS (f
 checked, so a public name pointing at a private address is refused too.
 
 A check is only as good as the connection that follows it: a name looked up again at connect time can answer
-differently (DNS rebinding: public for the guard, 127.0.0.1 a moment later). So `check_url` returns the address it
-approved, and `PinnedTransport` makes httpx connect to exactly that address (the Host header and the TLS server
+differently (DNS rebinding: public for the guard, 127.0.0.1 a moment later). So `check_url` returns the addresses
+it approved, and `PinnedTransport` makes httpx connect to exactly those (the Host header and the TLS server
 name stay the original host, so virtual hosts and certificates work as before). Requests through it to a host
 no check approved are refused. Where the environment names a proxy for the URL (HTTP_PROXY, HTTPS_PROXY, not in
 NO_PROXY), the proxy makes the connection and hezi uses it as before: the box itself then never connects to the
@@ -63,8 +63,8 @@ class Destination:
 
 
 async def check_url(url: str, allowed: list[Network]) -> Destination:
-    """Raise unless `url` is http(s) and every address its host resolves to may be reached; return the address to
-    connect to (connect there, through PinnedTransport, not to a fresh lookup)."""
+    """Raise unless `url` is http(s) and every address its host resolves to may be reached; return those addresses
+    (connect to them, through PinnedTransport, not to a fresh lookup)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("Only http:// and https:// URLs with a host are allowed.", code="invalid_url")

@@ -173,6 +173,9 @@ async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuer
 # the language). Chosen on the Debian FAQ where its neighbours measured alike (docs/knowledge.md).
 PROXIMITY = 0.3
 ALL_WORDS = 0.3
+# Cover density costs a pass over each chunk's positions, so only this many chunks with the best shares get it
+# (every match on most bases; on a huge one asked only common words the ties are many and the signal weak).
+PROXIMITY_CONTENDERS = 1000
 
 
 @dataclass
@@ -205,8 +208,9 @@ async def full_text_hits(
     """Chunks with the question's selective terms, ranked by the idf-weighted share of its terms they contain
     (a word in most chunks, like the product's name, counts for little), scaled by proximity.
 
-    Cover density is the costly part, so it is measured only for the chunks in contention: proximity scales a
-    share by 0.7…1, so a chunk whose share is below 0.7 × the k-th best share can never reach the top k."""
+    Cover density is the costly part, so it is measured only for the PROXIMITY_CONTENDERS chunks with the best
+    shares (a plain top-N the planner can run in parallel); proximity scales a share by 0.7…1, so this is exact
+    unless more than that many chunks share nearly the best share."""
     if tq is None:
         return TextHits([], Density())
     scope, params = _scope(kb_id, where or Filter())
@@ -214,15 +218,13 @@ async def full_text_hits(
     score = _text_score("share", "any_cover", "all_cover", "best_any", "best_all")
     rows = await db.execute(
         text(
-            f"WITH matched AS MATERIALIZED (SELECT c.id, {share} AS share FROM chunks c, "  # noqa: S608
-            f"CAST(:match AS tsquery) q WHERE {scope} AND c.tokens @@ q), "
-            "floor AS (SELECT coalesce((SELECT share FROM matched ORDER BY share DESC OFFSET :k - 1 LIMIT 1), 0) "
-            f"* {1 - PROXIMITY!r} AS share), "
-            "contending AS (SELECT m.id, m.share, ts_rank_cd(c.tokens, CAST(:match AS tsquery)) AS any_cover, "
-            "ts_rank_cd(c.tokens, CAST(:every AS tsquery)) AS all_cover "
-            "FROM matched m JOIN chunks c ON c.id = m.id, floor WHERE m.share >= floor.share) "
-            f"SELECT id, {score} AS score, best_any, best_all FROM (SELECT *, max(any_cover) OVER () AS best_any, "
-            "max(all_cover) OVER () AS best_all FROM contending) r ORDER BY score DESC, id LIMIT :k"
+            f"SELECT id, {score} AS score, best_any, best_all FROM (SELECT *, max(any_cover) OVER () AS best_any, "  # noqa: S608
+            "max(all_cover) OVER () AS best_all FROM (SELECT m.id, m.share, "
+            "ts_rank_cd(c.tokens, CAST(:match AS tsquery)) AS any_cover, "
+            "ts_rank_cd(c.tokens, CAST(:every AS tsquery)) AS all_cover FROM "
+            f"(SELECT c.id, {share} AS share FROM chunks c, CAST(:match AS tsquery) q WHERE {scope} AND c.tokens @@ q "
+            f"ORDER BY share DESC, c.id LIMIT {int(PROXIMITY_CONTENDERS)}) m JOIN chunks c ON c.id = m.id) contending"
+            ") r ORDER BY score DESC, id LIMIT :k"
         ),
         {"match": tq.match, "every": tq.every, "k": k, **params, **share_params},
     )

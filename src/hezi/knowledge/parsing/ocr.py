@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hezi.knowledge.errors import DocumentTooLarge
-from hezi.knowledge.parsing.pdfium import PDFIUM_LOCK
+from hezi.knowledge.parsing.pdfium import PDFIUM_LOCK, PdfDocument
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -51,12 +51,11 @@ def ocr_pdf_pages(data: bytes, pages: Sequence[int], max_pages: int) -> dict[int
             details={"pages": len(pages), "max_pages": max_pages},
         )
     import numpy as np
-    import pypdfium2  # type: ignore[import-untyped]
 
     out: dict[int, list[str]] = {}
     with PDFIUM_LOCK:  # one OCR at a time, too
         engine = _engine()
-        pdf = pypdfium2.PdfDocument(data)
+        pdf = PdfDocument(data)
         try:
             for number in pages:
                 page = pdf[number - 1]

@@ -8,13 +8,12 @@ import io
 import re
 
 from pypdf import PdfReader
-from pypdfium2 import PdfiumError  # type: ignore[import-untyped]
 
 from hezi.knowledge.errors import EmptyDocument, EncryptedDocument, ScannedDocument
 from hezi.knowledge.parsing.limits import ParseLimits
 from hezi.knowledge.parsing.model import BlockBuilder, ParsedDocument
 from hezi.knowledge.parsing.ocr import ocr_pdf_pages
-from hezi.knowledge.parsing.pdfium import page_texts
+from hezi.knowledge.parsing.pdfium import PdfiumError, page_texts
 from hezi.knowledge.parsing.registry import ParserSpec, register
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")

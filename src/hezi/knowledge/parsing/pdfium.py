@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import threading
 
+from pypdfium2 import PdfDocument, PdfiumError  # type: ignore[import-untyped]
+
+__all__ = ["PDFIUM_LOCK", "PdfDocument", "PdfiumError", "page_texts"]
+
 PDFIUM_LOCK = threading.Lock()
 
 
 def page_texts(data: bytes) -> dict[int, str]:
-    """The text of every 1-based page; raises pypdfium2's PdfiumError when pdfium cannot open the file."""
-    import pypdfium2  # type: ignore[import-untyped]
-
+    """The text of every 1-based page; raises PdfiumError when pdfium cannot open the file."""
     out: dict[int, str] = {}
     with PDFIUM_LOCK:
-        pdf = pypdfium2.PdfDocument(data)
+        pdf = PdfDocument(data)
         try:
             for index in range(len(pdf)):
                 page = pdf[index]

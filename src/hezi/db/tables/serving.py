@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,6 +85,7 @@ class UsageRecord(Base):
     __table_args__ = (
         Index("ix_usage_records_workspace_at", "workspace_id", "at"),
         Index("ix_usage_records_model_at", "model", "at"),
+        Index("ix_usage_records_app_at", "app_id", "at", postgresql_where=text("app_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -98,3 +100,8 @@ class UsageRecord(Base):
     latency_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32), nullable=False, default="ok")
+    # What the call was made for, when hezi made it itself (an app, a conversation, a workflow run); no foreign
+    # keys: usage outlives what it was for.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

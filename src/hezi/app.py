@@ -10,31 +10,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
 from hezi.api import console, dify, errors, health, openai, static
 from hezi.api import metrics as metrics_api
-from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware
 from hezi.db.tables import Document
-from hezi.egress import parse_cidrs
-from hezi.hardware.inventory import Prober
-from hezi.hardware.metrics import HardwareCollector
-from hezi.hardware.sampler import HardwareSampler
-from hezi.jobs.context import JobDeps
 from hezi.jobs.knowledge import defer_ingest
 from hezi.runtime import Runtime, open_runtime
-from hezi.secrets import SecretBox
+from hezi.services import Services, open_services
 from hezi.serving import bundled, minilm_gguf
-from hezi.serving.gateway import Gateway
-from hezi.serving.metered import MeteredEmbedder
-from hezi.serving.metrics import ServingMetrics
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec
-from hezi.serving.supervisor import Supervisor
-from hezi.serving.usage import UsageMeter
 from hezi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,42 +34,20 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with (
+            open_runtime(settings) as runtime,
+            open_services(settings, runtime.sessionmaker, runtime.jobs) as services,
+        ):
             app.state.runtime = runtime
+            app.state.services = services
             await _first_start(runtime)
-            supervisor = Supervisor(settings.run_dir, settings.resolved_data_dir / "logs")
-            app.state.supervisor = supervisor
-            app.state.gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
-            registry = CollectorRegistry()
-            app.state.metrics_registry = registry
-            metrics = ServingMetrics(registry, supervisor)
-            app.state.meter = UsageMeter(runtime.sessionmaker, observe=metrics.observe)
-            prober = await asyncio.to_thread(Prober, settings.resolved_data_dir)
-            app.state.prober = prober
-            sampler = HardwareSampler(
-                prober, runtime.sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds
-            )
-            app.state.sampler = sampler
-            registry.register(HardwareCollector(sampler))
-            secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-            app.state.secret_box = SecretBox.from_settings(secret, settings.resolved_data_dir)
-            app.state.egress_allowed = parse_cidrs(settings.egress_allow_cidrs)
-            gateway: Gateway = app.state.gateway
-
-            embed = MeteredEmbedder(gateway, app.state.meter)
-            app.state.embed = embed
-            deps = JobDeps(settings=settings, sessionmaker=runtime.sessionmaker, embed=embed)
-            worker = _start_worker(runtime, deps) if settings.run_worker else None
+            worker = _start_worker(runtime, services) if settings.run_worker else None
             try:
-                sampler.start()
-                await _start_models(runtime, supervisor, prober)
+                services.sampler.start()
+                await _start_models(runtime, services)
                 await _resume_ingestion(runtime)
                 yield
             finally:
-                await sampler.stop()
-                await supervisor.close()
-                prober.close()
-                await app.state.meter.flush()
                 if worker is not None:
                     worker.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -102,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(openai.router)
     app.include_router(metrics_api.router)
     app.include_router(static.router_for(settings.web_dist))
+    app.add_middleware(NulGuardMiddleware)  # innermost: it sees bodies BodyLimitMiddleware has capped
     documents = settings.max_document_bytes
     app.add_middleware(
         BodyLimitMiddleware,
@@ -135,11 +103,11 @@ async def _first_start(runtime: Runtime) -> None:
     )
 
 
-async def _start_models(runtime: Runtime, supervisor: Supervisor, prober: Prober) -> None:
+async def _start_models(runtime: Runtime, services: Services) -> None:
     """Register the bundled models on first start, then bring up every deployment that should run."""
     settings = runtime.settings
     async with runtime.sessionmaker() as db:
-        registry = ModelRegistry(db, settings, supervisor, prober)
+        registry = ModelRegistry(db, settings, services.supervisor, services.prober)
         if settings.deploy_bundled:
             chat = bundled.smollm2_path()
             if chat is None:
@@ -172,11 +140,11 @@ async def _resume_ingestion(runtime: Runtime) -> None:
         await defer_ingest(runtime.jobs, doc_id)
 
 
-def _start_worker(runtime: Runtime, deps: JobDeps) -> asyncio.Task[None]:
+def _start_worker(runtime: Runtime, services: Services) -> asyncio.Task[None]:
     return asyncio.create_task(
         runtime.jobs.run_worker_async(
             install_signal_handlers=False,
-            additional_context={"deps": deps},
+            additional_context={"services": services},
             name="hezi-serve",
         ),
         name="hezi-job-worker",

@@ -69,15 +69,19 @@ def worker(
 ) -> None:
     """Run a job worker alone (scale out by starting more, on this box or others sharing the database)."""
     from hezi.runtime import open_runtime
+    from hezi.services import open_services
 
     settings = _settings()
 
     async def main() -> None:
-        async with open_runtime(settings) as runtime:
-            # Jobs that need the model gateway (queue "models") stay with `hezi serve`.
+        async with (
+            open_runtime(settings) as runtime,
+            open_services(settings, runtime.sessionmaker, runtime.jobs, serves_models=False) as services,
+        ):
+            # Jobs that need the model workers (queue "models") stay with `hezi serve`.
             await runtime.jobs.run_worker_async(
                 concurrency=concurrency,
-                additional_context={"deps": runtime.job_deps},
+                additional_context={"services": services},
                 name="hezi-worker",
                 queues=["default", "maintenance"],
             )
@@ -162,6 +166,10 @@ def create_api_key(
     workspace: Annotated[str | None, typer.Option(help="workspace name or id (default: the default one)")] = None,
     name: Annotated[str, typer.Option(help="a label for the key")] = "cli",
     scope: Annotated[list[str] | None, typer.Option(help="repeatable; default: api")] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="requests per minute (default: unlimited)")] = None,
+    tokens_per_day: Annotated[
+        int | None, typer.Option("--tokens-per-day", min=1, help="tokens per UTC day (default: unlimited)")
+    ] = None,
 ) -> None:
     """Create an API key and print it once, alone on stdout, for scripts."""
     from hezi.accounts.api_keys import ApiKeyService
@@ -178,7 +186,7 @@ def create_api_key(
         ws = await users.find_workspace(workspace)
         if await db.get(Membership, (ws.id, owner.id)) is None:
             raise PermissionDenied(f"{owner.username} is not a member of workspace {ws.name!r}.")
-        body = ApiKeyCreate(name=name, scopes=scope or ["api"])
+        body = ApiKeyCreate(name=name, scopes=scope or ["api"], rate_limit_rpm=rpm, token_limit_per_day=tokens_per_day)
         return await ApiKeyService(db, WorkspaceService(db)).create_unchecked(ws.id, owner, body, actor="cli")
 
     created = _run(run)

@@ -136,3 +136,22 @@ def client(url: str, destination: Destination, **options: Any) -> httpx.AsyncCli
     if uses_proxy(url):
         return httpx.AsyncClient(**options)
     return httpx.AsyncClient(transport=PinnedTransport(destination), **options)
+
+
+class EgressPolicy:
+    """The administrator's allow-list (HEZI_EGRESS_ALLOW_CIDRS), built once; everything that calls out asks it."""
+
+    def __init__(self, allowed: list[Network]) -> None:
+        self.allowed = allowed
+
+    @classmethod
+    def from_setting(cls, cidrs: str) -> EgressPolicy:
+        return cls(parse_cidrs(cidrs))
+
+    async def check(self, url: str) -> Destination:
+        """Raise unless `url` may be called; the approved addresses to connect to."""
+        return await check_url(url, self.allowed)
+
+    async def client_for(self, url: str, **options: Any) -> httpx.AsyncClient:
+        """A client that may call `url`'s host, connecting only where the guard approved (see `client`)."""
+        return client(url, await self.check(url), **options)

@@ -15,7 +15,6 @@ from hezi.db import migrate
 from hezi.db.embedded_postgres import EmbeddedPostgres
 from hezi.db.session import make_engine, make_sessionmaker
 from hezi.db.urls import redact
-from hezi.jobs.context import JobDeps
 from hezi.jobs.queue import build_job_app
 from hezi.settings import Settings
 
@@ -29,10 +28,6 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     jobs: procrastinate.App
-
-    @property
-    def job_deps(self) -> JobDeps:
-        return JobDeps(settings=self.settings, sessionmaker=self.sessionmaker)
 
 
 @asynccontextmanager

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from hezi.egress import parse_cidrs
-from hezi.serving import minilm_gguf
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error, unique
+from tests.knowledge.embedders import deploy
 from tests.knowledge.test_knowledge_api import add_text, base, wait_ready
 
 DOCS = {
@@ -171,9 +171,9 @@ def reranker(model_server: LiveServer) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Reranker)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state = model_server.app.state
-    saved, state.egress_allowed = state.egress_allowed, parse_cidrs("127.0.0.0/8")
+    saved, state.services.egress.allowed = state.services.egress.allowed, parse_cidrs("127.0.0.0/8")
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    state.egress_allowed = saved
+    state.services.egress.allowed = saved
     server.shutdown()
 
 
@@ -192,27 +192,6 @@ def test_a_providers_reranker_reorders_the_candidates(admin: Api, kb: dict[str, 
     assert call["query"] == q and len(call["documents"]) == 4  # every candidate, not only the top 2
     missing = admin.post(f"{base(kb)}/retrieve", json={"query": q, "rerank_model": "nope/none"})
     assert_error(missing, 400, "reranker_not_found")
-
-
-def deploy(admin: Api, model_id: str) -> None:
-    r = admin.put(f"/api/models/{model_id}/deployment", json={"context_size": 512, "parallel": 2})
-    assert r.status_code == 200, r.text
-    deadline = time.monotonic() + 60
-    while admin.get(f"/api/models/{model_id}").json()["deployment"]["status"] != "ready":
-        assert time.monotonic() < deadline, "the second embedding model did not start"
-        time.sleep(0.3)
-
-
-@pytest.fixture(scope="module")
-def second_embedder(admin: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A second, genuinely different embedding model: the bundled MiniLM converted with CLS pooling, not mean."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(minilm_gguf, "_pooling_type", lambda _: minilm_gguf.PoolingType.CLS)
-        gguf = minilm_gguf.convert(minilm_gguf.find_minilm_dir(), tmp_path_factory.mktemp("cls") / "minilm-cls.gguf")
-    r = admin.post("/api/models/import-path", json={"path": str(gguf), "name": unique("minilm-cls")})
-    assert r.status_code == 201, r.text
-    deploy(admin, r.json()["id"])
-    return dict(r.json())
 
 
 def test_changing_the_embedding_model_reindexes_in_the_background(

@@ -86,10 +86,10 @@ def loopback_allowed(model_server: LiveServer) -> Iterator[None]:
     (A second server with the bundled models deployed only for this would double the suite's model memory.)
     """
     state = model_server.app.state
-    before = state.egress_allowed
-    state.egress_allowed = parse_cidrs("127.0.0.0/8")
+    before = state.services.egress.allowed
+    state.services.egress.allowed = parse_cidrs("127.0.0.0/8")
     yield
-    state.egress_allowed = before
+    state.services.egress.allowed = before
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ def admin(model_server: LiveServer) -> Api:
 def loopback_allowed(model_server: LiveServer) -> Iterator[None]:
     """What HEZI_EGRESS_ALLOW_CIDRS=127.0.0.0/8 does, for the length of one test."""
     state = model_server.app.state
-    saved = state.egress_allowed
-    state.egress_allowed = parse_cidrs("127.0.0.0/8")
+    saved = state.services.egress.allowed
+    state.services.egress.allowed = parse_cidrs("127.0.0.0/8")
     yield
-    state.egress_allowed = saved
+    state.services.egress.allowed = saved
 
 
 def test_internal_addresses_are_refused_unless_allowed(model_server: LiveServer, admin: Api) -> None:

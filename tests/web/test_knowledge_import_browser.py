@@ -42,10 +42,10 @@ def site(model_server: LiveServer) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state = model_server.app.state
-    before = state.egress_allowed
-    state.egress_allowed = parse_cidrs("127.0.0.0/8")
+    before = state.services.egress.allowed
+    state.services.egress.allowed = parse_cidrs("127.0.0.0/8")
     yield f"http://127.0.0.1:{server.server_address[1]}"
-    state.egress_allowed = before
+    state.services.egress.allowed = before
     server.shutdown()
 
 

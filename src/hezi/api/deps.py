@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,10 +12,12 @@ from hezi.accounts.api_keys import ApiKeyService
 from hezi.accounts.auth import AuthService
 from hezi.accounts.errors import NotAuthenticated
 from hezi.accounts.principal import Caller
+from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.users import UserService
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.errors import Forbidden
 from hezi.runtime import Runtime
+from hezi.services import Services
 from hezi.settings import Settings
 
 SESSION_COOKIE = "hezi_session"
@@ -33,8 +35,14 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
@@ -42,7 +50,9 @@ async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# Closed as soon as the route returns, before its response is sent: a stream of tokens (or a slow client reading
+# a large answer) must not hold a database connection — the pool, not the model, would then decide who fails.
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 def get_auth_service(db: SessionDep, settings: SettingsDep) -> AuthService:
@@ -56,7 +66,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def get_caller(request: Request, auth: AuthServiceDep) -> Caller:
+async def authenticate(request: Request, auth: AuthServiceDep) -> Caller:
     """Authenticate by `Authorization: Bearer` or the session cookie (which also needs the CSRF header)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -74,7 +84,38 @@ async def get_caller(request: Request, auth: AuthServiceDep) -> Caller:
     return Caller(principal=principal, ip=client_ip(request))
 
 
+AnyCallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+async def get_caller(caller: AnyCallerDep) -> Caller:
+    """The console API's caller: a session or a user's key. An app key works only on its app's API."""
+    if caller.principal.via == "app_key":
+        raise Forbidden("An app key works only on its app's API.", code="app_key_not_allowed")
+    return caller
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_rate_limiter(runtime: RuntimeDep) -> RateLimiter:
+    return RateLimiter(runtime.sessionmaker)
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def requires(scope: str, *, sessions: bool = True) -> Callable[..., Awaitable[Caller]]:
+    """A dependency: the caller, once a key has shown `scope` and is within its rate limits.
+
+    A console session passes unless `sessions=False` (APIs for programs). Use `Depends(requires("api"))`.
+    """
+
+    async def caller_with_scope(caller: AnyCallerDep, limiter: RateLimiterDep) -> Caller:
+        caller.principal.require_scope(scope, sessions=sessions)
+        await limiter.admit_principal(caller.principal)
+        return caller
+
+    return caller_with_scope
 
 
 def get_workspace_service(db: SessionDep) -> WorkspaceService:

@@ -31,7 +31,7 @@ def _defer(runtime: RuntimeDep) -> Defer:
 
 
 def get_bases(request: Request, db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> BaseService:
-    return BaseService(db, _files(settings), request.app.state.embed, _defer(runtime))
+    return BaseService(db, _files(settings), request.app.state.services.embed, _defer(runtime))
 
 
 def get_documents(db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> DocumentService:
@@ -39,12 +39,12 @@ def get_documents(db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) ->
 
 
 def get_chunks(request: Request, db: SessionDep) -> ChunkService:
-    return ChunkService(db, request.app.state.embed)
+    return ChunkService(db, request.app.state.services.embed)
 
 
 def get_search(request: Request, db: SessionDep) -> SearchService:
-    providers = ProviderService(db, request.app.state.secret_box, request.app.state.egress_allowed)
-    return SearchService(db, request.app.state.embed, Reranker(providers))
+    providers = request.app.state.services.providers.service(db)
+    return SearchService(db, request.app.state.services.embed, Reranker(providers))
 
 
 BasesDep = Annotated[BaseService, Depends(get_bases)]

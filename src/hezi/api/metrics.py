@@ -29,5 +29,5 @@ async def metrics(request: Request, settings: SettingsDep) -> Response:
             loopback = False
         if not loopback:
             raise Forbidden("Metrics are served to this machine only; set HEZI_METRICS_TOKEN to scrape remotely.")
-    body = generate_latest(request.app.state.metrics_registry)
+    body = generate_latest(request.app.state.services.metrics_registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

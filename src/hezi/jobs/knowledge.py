@@ -8,7 +8,7 @@ import uuid
 
 import procrastinate
 
-from hezi.jobs.context import deps_of
+from hezi.jobs.context import services_of
 from hezi.knowledge.ingest import ingest
 from hezi.knowledge.parsing import ParseLimits
 
@@ -24,11 +24,12 @@ def register(app: procrastinate.App) -> None:
         retry=procrastinate.RetryStrategy(max_attempts=6, exponential_wait=2),
     )
     async def ingest_document(context: procrastinate.JobContext, document_id: str) -> str:
-        deps = deps_of(context)
-        if deps.embed is None:
-            raise RuntimeError("knowledge ingestion needs the model gateway: run it in `hezi serve`")
-        limits = ParseLimits(ocr=deps.settings.knowledge_ocr, max_ocr_pages=deps.settings.knowledge_ocr_max_pages)
-        return await ingest(deps.sessionmaker, uuid.UUID(document_id), deps.embed, limits)
+        services = services_of(context)
+        if not services.serves_models:
+            raise RuntimeError("knowledge ingestion needs the model workers: run it in `hezi serve`")
+        settings = services.settings
+        limits = ParseLimits(ocr=settings.knowledge_ocr, max_ocr_pages=settings.knowledge_ocr_max_pages)
+        return await ingest(services.sessionmaker, uuid.UUID(document_id), services.embed, limits)
 
 
 async def defer_ingest(app: procrastinate.App, document_id: uuid.UUID) -> None:

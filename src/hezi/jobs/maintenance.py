@@ -13,7 +13,7 @@ from hezi.accounts import audit
 from hezi.db.base import utcnow
 from hezi.db.tables import LoginFailure, Session
 from hezi.hardware import sampler as hardware_sampler
-from hezi.jobs.context import deps_of
+from hezi.jobs.context import services_of
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,12 @@ def register(app: procrastinate.App) -> None:
     @app.periodic(cron="17 3 * * *", periodic_id="nightly")  # once a night, off the hour
     @app.task(name=PURGE_TASK, pass_context=True, queue="maintenance", retry=3)
     async def purge(context: procrastinate.JobContext, timestamp: int | None = None) -> dict[str, Any]:
-        deps = deps_of(context)
-        async with deps.sessionmaker() as db:
-            audit_rows = await audit.purge_older_than(db, deps.settings.audit_retention_days)
+        services = services_of(context)
+        async with services.sessionmaker() as db:
+            audit_rows = await audit.purge_older_than(db, services.settings.audit_retention_days)
             now = utcnow()
             sessions = await db.execute(delete(Session).where(Session.expires_at <= now))
-            stale = now - timedelta(seconds=deps.settings.login_failure_window_seconds)
+            stale = now - timedelta(seconds=services.settings.login_failure_window_seconds)
             failures = await db.execute(
                 delete(LoginFailure).where(
                     LoginFailure.last_failure_at < stale,
@@ -50,5 +50,5 @@ def register(app: procrastinate.App) -> None:
     @app.task(name=THIN_TASK, pass_context=True, queue="maintenance")
     async def thin_samples(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
         """Keep a day of hardware samples: all of the last hour, one a minute before that."""
-        async with deps_of(context).sessionmaker() as db:
+        async with services_of(context).sessionmaker() as db:
             return await hardware_sampler.thin(db)

@@ -41,7 +41,9 @@ class StreamOptions(BaseModel):
 
 
 class SamplingFields(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # unknown OpenAI fields (logprobs, user…) are accepted and ignored
+    # Unknown OpenAI fields (logprobs, user, frequency_penalty…) are accepted: local models ignore them, remote
+    # providers receive them as sent.
+    model_config = ConfigDict(extra="allow")
 
     model: Annotated[str, Field(min_length=1, max_length=200)]
     stream: bool = False

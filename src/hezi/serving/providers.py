@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi import egress
 from hezi.accounts import audit
@@ -24,7 +24,7 @@ from hezi.accounts.roles import Role
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.base import utcnow
 from hezi.db.tables import Provider
-from hezi.egress import Destination, Network, check_url
+from hezi.egress import Destination, EgressPolicy
 from hezi.errors import Conflict, NotFound
 from hezi.secrets import SecretBox
 
@@ -96,10 +96,10 @@ def _public(p: Provider) -> ProviderPublic:
 
 
 class ProviderService:
-    def __init__(self, db: AsyncSession, box: SecretBox, allowed: list[Network]) -> None:
+    def __init__(self, db: AsyncSession, box: SecretBox, egress: EgressPolicy) -> None:
         self.db = db
         self.box = box
-        self.allowed = allowed
+        self.egress = egress
 
     async def _admin(self, caller: Caller, workspace_id: uuid.UUID) -> None:
         acc = await WorkspaceService(self.db).access(caller, workspace_id)
@@ -114,7 +114,7 @@ class ProviderService:
 
     async def create(self, caller: Caller, workspace_id: uuid.UUID, body: ProviderCreate) -> ProviderPublic:
         await self._admin(caller, workspace_id)
-        await check_url(body.base_url, self.allowed)
+        await self.egress.check(body.base_url)
         if await self.db.scalar(
             select(Provider).where(Provider.workspace_id == workspace_id, Provider.name == body.name)
         ):
@@ -140,7 +140,7 @@ class ProviderService:
         await self._admin(caller, workspace_id)
         provider = await self._get(workspace_id, provider_id)
         if body.base_url is not None:
-            await check_url(body.base_url, self.allowed)
+            await self.egress.check(body.base_url)
             provider.base_url = body.base_url.rstrip("/")
         if body.api_key is not None:
             provider.api_key_encrypted = self.box.seal(body.api_key) if body.api_key else None
@@ -171,7 +171,7 @@ class ProviderService:
         return ProviderTest(ok=True, latency_ms=int((time.monotonic() - start) * 1000), models=models)
 
     async def remote_models(self, provider: Provider) -> list[str]:
-        destination = await check_url(provider.base_url, self.allowed)
+        destination = await self.egress.check(provider.base_url)
         async with egress.client(provider.base_url, destination, timeout=TIMEOUT) as http:
             r = await http.get(f"{provider.base_url}/models", headers=self._headers(provider))
             r.raise_for_status()
@@ -180,7 +180,7 @@ class ProviderService:
                 raise ValueError("the provider's /models answer has no 'data' list")
             return sorted(str(m.get("id")) for m in data if isinstance(m, dict) and m.get("id"))
 
-    # --- used by the gateway ---
+    # --- used by the model client (through ProviderDirectory) ---
 
     async def exposed(self, workspace_id: uuid.UUID | None) -> list[str]:
         if workspace_id is None:
@@ -198,7 +198,7 @@ class ProviderService:
         )
         if provider is None or remote_id not in provider.models:
             return None
-        destination = await check_url(provider.base_url, self.allowed)
+        destination = await self.egress.check(provider.base_url)
         key = self.box.open(provider.api_key_encrypted) if provider.api_key_encrypted else None
         return RemoteTarget(base_url=provider.base_url, api_key=key, model=remote_id, destination=destination)
 
@@ -220,3 +220,29 @@ class ProviderService:
             self.db, caller, action,
             workspace_id=wid, target=target, details=details,
         )  # fmt: skip
+
+
+class ProviderDirectory:
+    """The workspaces' remote models for the model client, built once: each look-up opens its own short session,
+    so a request streaming from a provider holds no database connection."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], box: SecretBox, egress: EgressPolicy) -> None:
+        self.sessionmaker = sessionmaker
+        self.box = box
+        self.egress = egress
+
+    def service(self, db: AsyncSession) -> ProviderService:
+        """The provider service (management, for the console) on a request's session."""
+        return ProviderService(db, self.box, self.egress)
+
+    async def resolve(self, workspace_id: uuid.UUID | None, model: str) -> RemoteTarget | None:
+        if workspace_id is None or "/" not in model:
+            return None  # local names need no database
+        async with self.sessionmaker() as db:
+            return await self.service(db).resolve(workspace_id, model)
+
+    async def exposed(self, workspace_id: uuid.UUID | None) -> list[str]:
+        if workspace_id is None:
+            return []
+        async with self.sessionmaker() as db:
+            return await self.service(db).exposed(workspace_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -40,6 +41,18 @@ class UsageTotals(BaseModel):
     data: list[UsageRow]
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Whom a model call is metered to: the workspace, and the user, key, app, conversation or run behind it."""
+
+    workspace_id: uuid.UUID | None
+    user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    app_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+    run_id: uuid.UUID | None = None
+
+
 @dataclass
 class Usage:
     workspace_id: uuid.UUID | None
@@ -52,36 +65,74 @@ class Usage:
     latency_ms: int = 0
     ttft_ms: int | None = None
     status: str = "ok"
+    app_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = None
+    run_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, who: Attribution, model: str, endpoint: str) -> Usage:
+        return cls(
+            workspace_id=who.workspace_id, user_id=who.user_id, api_key_id=who.api_key_id, model=model,
+            endpoint=endpoint, app_id=who.app_id, conversation_id=who.conversation_id, run_id=who.run_id,
+        )  # fmt: skip
 
 
 class UsageMeter:
-    """Writes usage rows off the request path, so a stream's end never waits on the database."""
+    """Writes usage rows off the request path, so a stream's end never waits on the database.
+
+    One writer task inserts whatever has piled up in one statement: a burst of a thousand finished streams costs a
+    few inserts on one connection, not a thousand connections fighting over the pool.
+    """
+
+    BATCH = 500
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], observe: Callable[[Usage], None] | None = None
     ) -> None:
         self.sessionmaker = sessionmaker
         self.observe = observe  # e.g. the Prometheus metrics
-        self._pending: set[asyncio.Task[None]] = set()
+        self._queue: list[Usage] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def record(self, usage: Usage) -> None:
         if self.observe is not None:
             self.observe(usage)
-        task = asyncio.create_task(self._write(usage))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._queue.append(usage)
+        self._idle.clear()
+        self._wake.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="hezi-usage-writer")
 
-    async def _write(self, usage: Usage) -> None:
-        try:
-            async with self.sessionmaker() as db:
-                db.add(UsageRecord(at=utcnow(), **usage.__dict__))
-                await db.commit()
-        except Exception:  # metering must never break serving; the failure is logged
-            log.exception("could not record usage for %s", usage.model)
+    async def _write_loop(self) -> None:
+        while True:
+            if not self._queue:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch, self._queue = self._queue[: self.BATCH], self._queue[self.BATCH :]
+            try:
+                async with self.sessionmaker() as db:
+                    now = utcnow()
+                    db.add_all([UsageRecord(at=now, **u.__dict__) for u in batch])
+                    await db.commit()
+            except Exception:  # metering must never break serving; the failure is logged
+                log.exception("could not record usage for %d requests", len(batch))
 
     async def flush(self) -> None:
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        """Wait until every recorded row is written (tests, and shutdown)."""
+        if self._writer is not None and not self._writer.done():
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
 
 
 async def totals(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from hezi.api.deps import CallerDep, SettingsDep
+from hezi.api.deps import CallerDep, ServicesDep, SettingsDep
 from hezi.api.knowledge_deps import ChunksDep, DocumentsDep
 from hezi.knowledge.document_metadata import parse_metadata_json
 from hezi.knowledge.fetch import UrlFetcher
@@ -27,9 +27,9 @@ from hezi.knowledge.schemas import (
 router = APIRouter(prefix="/workspaces/{workspace_id}/knowledge-bases/{kb_id}", tags=["knowledge"])
 
 
-def get_fetcher(request: Request, settings: SettingsDep) -> UrlFetcher:
+def get_fetcher(services: ServicesDep, settings: SettingsDep) -> UrlFetcher:
     """URL imports go out through the egress guard and may bring in no more than an upload may."""
-    return UrlFetcher(request.app.state.egress_allowed, max_bytes=settings.max_document_bytes,
+    return UrlFetcher(services.egress.allowed, max_bytes=settings.max_document_bytes,
                       timeout=settings.knowledge_url_timeout_seconds)  # fmt: skip
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from hezi.api.deps import CallerDep, SessionDep
-from hezi.hardware.sampler import HardwareSampler, history
+from hezi.api.deps import CallerDep, ServicesDep, SessionDep
+from hezi.hardware.sampler import history
 
 router = APIRouter(prefix="/hardware", tags=["hardware"])
 
 
 @router.get("")
-async def hardware(request: Request, caller: CallerDep) -> dict[str, Any]:
+async def hardware(services: ServicesDep, caller: CallerDep) -> dict[str, Any]:
     """What the box has, and its load a few seconds ago. Server paths are for platform administrators only."""
-    sampler: HardwareSampler = request.app.state.sampler
+    sampler = services.sampler
     latest = sampler.latest
     if latest is None:  # before the first sample: read now, off the event loop (NVML and /proc reads block)
         latest = await asyncio.to_thread(sampler.sample)

@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from hezi.api.deps import CallerDep, SessionDep, SettingsDep
+from hezi.api.deps import CallerDep, ServicesDep, SessionDep, SettingsDep
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec, FitCheck, ModelImportPath, ModelLogs, ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-def get_registry(request: Request, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
-    return ModelRegistry(db, settings, request.app.state.supervisor, request.app.state.prober)
+def get_registry(services: ServicesDep, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
+    return ModelRegistry(db, settings, services.supervisor, services.prober)
 
 
 RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 
-from hezi.api.deps import CallerDep, SessionDep
+from hezi.api.deps import CallerDep, ServicesDep, SessionDep
 from hezi.serving.providers import (
     ProviderCreate,
     ProviderPublic,
@@ -20,8 +20,8 @@ from hezi.serving.providers import (
 router = APIRouter(prefix="/workspaces/{workspace_id}/providers", tags=["providers"])
 
 
-def get_providers(request: Request, db: SessionDep) -> ProviderService:
-    return ProviderService(db, request.app.state.secret_box, request.app.state.egress_allowed)
+def get_providers(services: ServicesDep, db: SessionDep) -> ProviderService:
+    return services.providers.service(db)
 
 
 ProvidersDep = Annotated[ProviderService, Depends(get_providers)]

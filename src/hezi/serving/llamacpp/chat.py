@@ -7,7 +7,6 @@ enforced by a GBNF grammar, so even a tiny model can only produce valid JSON.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -174,33 +173,3 @@ def _tools_instruction(tools: list[dict[str, Any]], required: bool) -> str:
     how = 'To call one, answer only with JSON: {"tool_calls": [{"name": "…", "arguments": {…}}]}.'
     lines.append(how if required else how + " Otherwise answer normally.")
     return "\n".join(lines)
-
-
-def parse_tool_calls(text: str, names: list[str]) -> list[dict[str, Any]] | None:
-    """The tool calls in a finished output, in OpenAI's shape; None when the model answered in words."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return None
-    try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError:
-        return None
-    calls = data.get("tool_calls") if isinstance(data, dict) else None
-    if not isinstance(calls, list):
-        return None
-    out = []
-    for i, call in enumerate(calls):
-        if not isinstance(call, dict) or call.get("name") not in names:
-            return None
-        out.append(
-            {
-                "index": i,
-                "id": f"call_{uuid.uuid4().hex[:24]}",
-                "type": "function",
-                "function": {
-                    "name": call["name"],
-                    "arguments": json.dumps(call.get("arguments", {}), ensure_ascii=False),
-                },
-            }
-        )
-    return out

@@ -1,0 +1,91 @@
+"""The composition root: every long-lived part of hezi, built once at start and shared by requests and jobs.
+
+`open_services` builds them in one place (the supervisor and its gateway, the metered model client, the provider
+directory, the egress policy, the hardware sampler…) and closes them in reverse order. HTTP dependencies read
+`Services` from the app; job tasks get it through the worker's context. Nothing here is a module-level global:
+each test builds its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import procrastinate
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hezi.egress import EgressPolicy
+from hezi.hardware.inventory import Prober
+from hezi.hardware.metrics import HardwareCollector
+from hezi.hardware.sampler import HardwareSampler
+from hezi.secrets import SecretBox
+from hezi.serving.client import ModelClient
+from hezi.serving.gateway import Gateway
+from hezi.serving.metered import MeteredEmbedder
+from hezi.serving.metrics import ServingMetrics
+from hezi.serving.providers import ProviderDirectory
+from hezi.serving.supervisor import Supervisor
+from hezi.serving.usage import UsageMeter
+from hezi.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    jobs: procrastinate.App
+    secrets: SecretBox
+    egress: EgressPolicy
+    supervisor: Supervisor
+    gateway: Gateway
+    meter: UsageMeter
+    providers: ProviderDirectory
+    models: ModelClient  # the one way to ask a model for tokens or vectors
+    embed: MeteredEmbedder  # knowledge's embedding port, over `models`
+    metrics_registry: CollectorRegistry
+    prober: Prober
+    sampler: HardwareSampler
+    loop: asyncio.AbstractEventLoop  # the loop these services' clients belong to
+    # True in `hezi serve`, which runs the model workers; a standalone `hezi worker` only runs jobs that need none.
+    serves_models: bool = True
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    jobs: procrastinate.App,
+    *,
+    serves_models: bool = True,
+) -> AsyncIterator[Services]:
+    """Build every service; on exit stop the sampler and the model workers and write the last usage rows."""
+    data_dir = settings.resolved_data_dir
+    supervisor = Supervisor(settings.run_dir, data_dir / "logs")
+    gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
+    registry = CollectorRegistry()
+    metrics = ServingMetrics(registry, supervisor)
+    meter = UsageMeter(sessionmaker, observe=metrics.observe)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    secrets = SecretBox.from_settings(secret, data_dir)
+    egress = EgressPolicy.from_setting(settings.egress_allow_cidrs)
+    providers = ProviderDirectory(sessionmaker, secrets, egress)
+    models = ModelClient(gateway, meter, providers.resolve, providers.exposed)
+    prober = await asyncio.to_thread(Prober, data_dir)
+    sampler = HardwareSampler(prober, sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds)
+    registry.register(HardwareCollector(sampler))
+    services = Services(
+        settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
+        supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
+        embed=MeteredEmbedder(models), metrics_registry=registry, prober=prober, sampler=sampler,
+        loop=asyncio.get_running_loop(), serves_models=serves_models,
+    )  # fmt: skip
+    try:
+        yield services
+    finally:
+        await sampler.stop()
+        await supervisor.close()
+        prober.close()
+        await meter.close()

@@ -1,16 +1,21 @@
-"""Workspace API keys: created (secret shown once), listed by prefix, revoked with immediate effect."""
+"""Workspace API keys: created (secret shown once), listed by prefix, revoked with immediate effect.
+
+Two kinds share the hashing, listing and revocation: a `user` key acts for its user in its workspace (scopes `api`,
+`datasets`); an `app` key works only on one app's API (scope `app`) and is managed by the app's editors.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.accounts import audit, roles, tokens
 from hezi.accounts.errors import ApiKeyNotFound, SessionRequired
 from hezi.accounts.principal import Caller
-from hezi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
+from hezi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeysPublic, AppKeyCreate
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.base import utcnow
 from hezi.db.tables import ApiKey, User
@@ -19,6 +24,8 @@ from hezi.errors import InvalidInput
 # What a key may be used for. "api": the OpenAI-compatible gateway and console API in its workspace;
 # "datasets": the knowledge-base API.
 KNOWN_SCOPES = frozenset({"api", "datasets"})
+# The one scope of an app key: the API of its app (and nothing else; a user key cannot ask for it).
+APP_SCOPE = "app"
 
 
 class ApiKeyService:
@@ -26,19 +33,25 @@ class ApiKeyService:
         self.db = db
         self.workspaces = workspaces
 
-    async def _manage(self, caller: Caller, workspace_id: uuid.UUID) -> None:
+    async def _manage(
+        self, caller: Caller, workspace_id: uuid.UUID, minimum: roles.Role = roles.MANAGE_API_KEYS
+    ) -> None:
         acc = await self.workspaces.access(caller, workspace_id)
-        acc.require(roles.MANAGE_API_KEYS, "manage API keys")
+        acc.require(minimum, "manage API keys")
         if not caller.principal.is_session:
             raise SessionRequired("API keys can only be managed from a signed-in session, not with a key.")
 
     async def list(self, caller: Caller, workspace_id: uuid.UUID) -> ApiKeysPublic:
+        """The workspace's user keys (app keys are listed with their app)."""
         await self._manage(caller, workspace_id)
+        return await self._list(workspace_id, ApiKey.kind == "user")
+
+    async def _list(self, workspace_id: uuid.UUID, *where: ColumnElement[bool]) -> ApiKeysPublic:
         rows = (
             await self.db.execute(
                 select(ApiKey, User.username)
                 .outerjoin(User, User.id == ApiKey.user_id)
-                .where(ApiKey.workspace_id == workspace_id)
+                .where(ApiKey.workspace_id == workspace_id, *where)
                 .order_by(ApiKey.created_at.desc())
             )
         ).all()
@@ -62,6 +75,19 @@ class ApiKeyService:
                 code="unknown_scope",
                 details={"known": sorted(KNOWN_SCOPES)},
             )
+        return await self._create(workspace_id, user, body, sorted(set(body.scopes)), actor=actor, ip=ip)
+
+    async def _create(
+        self,
+        workspace_id: uuid.UUID,
+        user: User,
+        body: ApiKeyCreate | AppKeyCreate,
+        scopes: Sequence[str],
+        *,
+        actor: str,
+        ip: str | None,
+        app_id: uuid.UUID | None = None,
+    ) -> ApiKeyCreated:
         if body.expires_at is not None and body.expires_at <= utcnow():
             raise InvalidInput("expires_at must be in the future.", code="invalid_expiry")
         secret, prefix = tokens.new_api_key()
@@ -71,12 +97,22 @@ class ApiKeyService:
             name=body.name,
             prefix=prefix,
             key_hash=tokens.digest(secret),
-            scopes=sorted(set(body.scopes)),
+            scopes=[*scopes],
+            kind="user" if app_id is None else "app",
+            app_id=app_id,
+            rate_limit_rpm=body.rate_limit_rpm,
+            token_limit_per_day=body.token_limit_per_day,
             expires_at=body.expires_at,
             created_at=utcnow(),
         )
         self.db.add(key)
         await self.db.flush()
+        noted = {
+            "app_id": app_id and str(app_id),
+            "rate_limit_rpm": key.rate_limit_rpm,
+            "token_limit_per_day": key.token_limit_per_day,
+        }
+        details = {"scopes": key.scopes, **{k: v for k, v in noted.items() if v is not None}}
         audit.record(
             self.db,
             "api_key.created",
@@ -85,14 +121,43 @@ class ApiKeyService:
             workspace_id=workspace_id,
             target=f"{body.name} ({prefix}…)",
             ip=ip,
-            details={"scopes": key.scopes},
+            details=details,
         )
         await self.db.commit()
         return ApiKeyCreated(**_public(key, user.username).model_dump(), key=secret)
 
     async def revoke(self, caller: Caller, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
+        """Revoke any key of the workspace, user or app key (workspace admins)."""
         await self._manage(caller, workspace_id)
-        key = await self.db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
+        await self._revoke(caller, workspace_id, key_id)
+
+    # App keys: an app's editors manage them. The app's existence is the apps service's to check before calling.
+
+    async def list_app_keys(self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID) -> ApiKeysPublic:
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        return await self._list(workspace_id, ApiKey.app_id == app_id)
+
+    async def create_app_key(
+        self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID, body: AppKeyCreate
+    ) -> ApiKeyCreated:
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        p = caller.principal
+        return await self._create(
+            workspace_id, p.user, body, [APP_SCOPE], actor=p.user.username, ip=caller.ip, app_id=app_id
+        )
+
+    async def revoke_app_key(
+        self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID, key_id: uuid.UUID
+    ) -> None:
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        await self._revoke(caller, workspace_id, key_id, ApiKey.app_id == app_id)
+
+    async def _revoke(
+        self, caller: Caller, workspace_id: uuid.UUID, key_id: uuid.UUID, *where: ColumnElement[bool]
+    ) -> None:
+        key = await self.db.scalar(
+            select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id, *where)
+        )
         if key is None:
             raise ApiKeyNotFound("No such API key in this workspace.")
         if key.revoked_at is None:
@@ -113,6 +178,10 @@ def _public(key: ApiKey, created_by: str | None) -> ApiKeyPublic:
         name=key.name,
         prefix=key.prefix,
         scopes=list(key.scopes),
+        kind="app" if key.kind == "app" else "user",
+        app_id=key.app_id,
+        rate_limit_rpm=key.rate_limit_rpm,
+        token_limit_per_day=key.token_limit_per_day,
         created_by=created_by,
         created_at=key.created_at,
         last_used_at=key.last_used_at,

@@ -1,4 +1,4 @@
-"""The audit log of security-relevant actions: written by the services, read by admins."""
+"""The audit log of security-relevant actions: written by the services (here), read by admins (`audit_reader`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hezi.accounts import roles
-from hezi.accounts.errors import PermissionDenied
 from hezi.accounts.principal import Caller
 from hezi.accounts.schemas import AuditEntriesPublic, AuditEntryPublic
 from hezi.db.base import utcnow
@@ -81,24 +79,3 @@ async def purge_older_than(db: AsyncSession, days: int, *, now: datetime | None 
     result = await db.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
     await db.commit()
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-class AuditReader:
-    """Who may read which part of the log: workspace admins their workspace, superusers everything."""
-
-    def __init__(self, db: AsyncSession) -> None:
-        self.db = db
-
-    async def for_workspace(
-        self, caller: Caller, workspace_id: uuid.UUID, *, limit: int, before_id: int | None
-    ) -> AuditEntriesPublic:
-        from hezi.accounts.workspaces import WorkspaceService  # workspaces records into this module
-
-        acc = await WorkspaceService(self.db).access(caller, workspace_id)
-        acc.require(roles.READ_AUDIT, "read the audit log")
-        return await list_entries(self.db, workspace_id=workspace_id, limit=limit, before_id=before_id)
-
-    async def everything(self, caller: Caller, *, limit: int, before_id: int | None) -> AuditEntriesPublic:
-        if not caller.principal.user.is_superuser or not caller.principal.is_session:
-            raise PermissionDenied("Only platform administrators can read the whole audit log.")
-        return await list_entries(self.db, workspace_id=None, limit=limit, before_id=before_id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.accounts import audit, passwords, tokens
 from hezi.accounts.errors import InvalidCredentials, NotAuthenticated, WrongPassword
-from hezi.accounts.principal import Caller, Principal
+from hezi.accounts.principal import Caller, Principal, RateLimits
 from hezi.accounts.throttle import LoginThrottle, ThrottlePolicy
 from hezi.db.base import utcnow
 from hezi.db.tables import ApiKey, Session, User
@@ -110,6 +110,7 @@ class AuthService:
         session, user = row
         if session.expires_at <= now or not user.is_active:
             raise NotAuthenticated("Your session has ended. Please sign in again.")
+        await self.db.commit()  # as for keys: release the connection until the request needs it again
         return Principal(user=user, via="session", credential_id=session.id)
 
     async def _authenticate_key(self, token: str) -> Principal:
@@ -132,13 +133,16 @@ class AuthService:
             raise NotAuthenticated("The owner of this API key is disabled.")
         if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
             await self.db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-            await self.db.commit()
+        # End the transaction: a request holds its connection only while it uses it, not for a whole stream.
+        await self.db.commit()
         return Principal(
             user=user,
-            via="api_key",
+            via="app_key" if key.kind == "app" else "api_key",
             credential_id=key.id,
             key_workspace_id=key.workspace_id,
             scopes=frozenset(key.scopes),
+            app_id=key.app_id,
+            limits=RateLimits(rpm=key.rate_limit_rpm, tokens_per_day=key.token_limit_per_day),
         )
 
     async def change_password(self, caller: Caller, current: str, new: str) -> None:

@@ -17,12 +17,26 @@ class TooManyLoginAttempts(TooManyRequests):
     code = "too_many_attempts"
 
 
+class RateLimited(TooManyRequests):
+    """A key or app went past its requests per minute or tokens per day; `retry_after` says when it may again."""
+
+    code = "rate_limited"
+
+
+class InvalidVisitorToken(Unauthenticated):
+    code = "invalid_visitor_token"
+
+
 class PermissionDenied(Forbidden):
     code = "forbidden"
 
 
 class SessionRequired(Forbidden):
     code = "session_required"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
 
 
 class UserNotFound(NotFound):

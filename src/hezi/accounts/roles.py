@@ -24,6 +24,8 @@ _RANK = {Role.MEMBER: 0, Role.EDITOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 # Who may do what inside a workspace; the service checks these, the UI only mirrors them.
 MANAGE_MEMBERS = Role.ADMIN
 MANAGE_API_KEYS = Role.ADMIN
+# An app's keys belong to whoever may edit the app.
+MANAGE_APP_KEYS = Role.EDITOR
 READ_AUDIT = Role.ADMIN
 RENAME_WORKSPACE = Role.ADMIN
 DELETE_WORKSPACE = Role.OWNER

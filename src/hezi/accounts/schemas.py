@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -145,6 +145,10 @@ class ApiKeyPublic(BaseModel):
     name: str
     prefix: str
     scopes: list[str]
+    kind: Literal["user", "app"] = "user"
+    app_id: uuid.UUID | None = None
+    rate_limit_rpm: int | None = None
+    token_limit_per_day: int | None = None
     created_by: str | None
     created_at: datetime
     last_used_at: datetime | None
@@ -161,10 +165,30 @@ class ApiKeysPublic(BaseModel):
     count: int
 
 
+# Limits a key can be given; None (the default) is unlimited.
+RequestsPerMinute = Annotated[
+    int | None, Field(ge=1, le=1_000_000, description="requests per minute, counted across every server")
+]
+TokensPerDay = Annotated[
+    int | None, Field(ge=1, le=10**12, description="prompt + completion tokens per UTC day, across every server")
+]
+
+
 class ApiKeyCreate(Strict):
     name: Name
     scopes: list[Scope] = Field(default_factory=lambda: ["api"], min_length=1, max_length=16)
     expires_at: datetime | None = None
+    rate_limit_rpm: RequestsPerMinute = None
+    token_limit_per_day: TokensPerDay = None
+
+
+class AppKeyCreate(Strict):
+    """A key for one app's API; its scope is fixed (`app`)."""
+
+    name: Name
+    expires_at: datetime | None = None
+    rate_limit_rpm: RequestsPerMinute = None
+    token_limit_per_day: TokensPerDay = None
 
 
 class AuditEntryPublic(Public):

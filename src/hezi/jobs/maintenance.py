@@ -1,4 +1,4 @@
-"""Housekeeping: audit-log retention, expired sessions and stale login-failure counters."""
+"""Housekeeping: audit-log retention, expired sessions, stale login-failure and rate-limit counters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import procrastinate
 from sqlalchemy import delete
 
-from hezi.accounts import audit
+from hezi.accounts import audit, rate_limit
 from hezi.db.base import utcnow
 from hezi.db.tables import LoginFailure, Session
 from hezi.hardware import sampler as hardware_sampler
@@ -37,11 +37,13 @@ def register(app: procrastinate.App) -> None:
                     (LoginFailure.locked_until.is_(None)) | (LoginFailure.locked_until < now),
                 )
             )
+            counters = await rate_limit.purge(db, now)
             await db.commit()
         result = {
             "audit_entries": audit_rows,
             "sessions": int(getattr(sessions, "rowcount", 0) or 0),
             "login_failures": int(getattr(failures, "rowcount", 0) or 0),
+            "rate_counters": counters,
         }
         log.info("maintenance purge", extra={"fields": result})
         return result

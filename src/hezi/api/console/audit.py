@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hezi.accounts.audit import AuditReader
+from hezi.accounts.audit_reader import AuditReader
 from hezi.accounts.schemas import AuditEntriesPublic
 from hezi.api.deps import CallerDep, SessionDep
 

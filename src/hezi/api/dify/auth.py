@@ -10,8 +10,7 @@ from fastapi import Depends, Request
 
 from hezi.accounts.errors import NotAuthenticated
 from hezi.accounts.principal import Caller
-from hezi.api.deps import AuthServiceDep, client_ip
-from hezi.errors import Forbidden
+from hezi.api.deps import requires
 
 SCOPE = "datasets"
 
@@ -22,21 +21,26 @@ class DatasetCaller:
     workspace_id: uuid.UUID  # the key's workspace: every dataset id is looked up in it, and only in it
 
 
-async def dataset_caller(request: Request, auth: AuthServiceDep) -> DatasetCaller:
-    """Dify's key check: a missing or malformed header and an unknown, revoked or expired key are all 401."""
+def bearer_header(request: Request) -> None:
+    """Dify's answers to a missing or malformed header (401), before any key is looked up."""
     header = request.headers.get("authorization", "")
     if " " not in header.strip():
         raise NotAuthenticated("Authorization header must be provided and start with 'Bearer'.")
-    scheme, token = header.strip().split(None, 1)
-    if scheme.lower() != "bearer":
+    if header.strip().split(None, 1)[0].lower() != "bearer":
         raise NotAuthenticated("Authorization scheme must be 'Bearer'.")
-    principal = await auth.authenticate(token.strip())
-    if principal.via != "api_key" or principal.key_workspace_id is None:
-        # A console session has no one workspace to act in; the dataset API is for programs holding a key.
-        raise Forbidden("The dataset API takes a workspace API key with the 'datasets' scope, not a session.")
-    if SCOPE not in principal.scopes:
-        raise Forbidden("This API key does not have the 'datasets' scope.", code="insufficient_scope")
-    return DatasetCaller(Caller(principal=principal, ip=client_ip(request)), principal.key_workspace_id)
+
+
+async def dataset_caller(
+    _header: Annotated[None, Depends(bearer_header)],
+    caller: Annotated[Caller, Depends(requires(SCOPE, sessions=False))],
+) -> DatasetCaller:
+    """An unknown, revoked or expired key is 401; a session or a key without the scope is 403; past its limits, 429.
+
+    A console session has no one workspace to act in: the dataset API is for programs holding a key.
+    """
+    workspace_id = caller.principal.key_workspace_id
+    assert workspace_id is not None  # every key belongs to a workspace
+    return DatasetCaller(caller, workspace_id)
 
 
 DatasetCallerDep = Annotated[DatasetCaller, Depends(dataset_caller)]

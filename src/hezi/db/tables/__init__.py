@@ -1,6 +1,15 @@
 """Every table, imported here so Base.metadata is complete for Alembic."""
 
-from hezi.db.tables.accounts import ApiKey, AuditEntry, LoginFailure, Membership, Session, User, Workspace
+from hezi.db.tables.accounts import (
+    ApiKey,
+    AuditEntry,
+    LoginFailure,
+    Membership,
+    RateCounter,
+    Session,
+    User,
+    Workspace,
+)
 from hezi.db.tables.hardware import HardwareSample
 from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
@@ -19,6 +28,7 @@ __all__ = [
     "Membership",
     "Model",
     "Provider",
+    "RateCounter",
     "Session",
     "UsageRecord",
     "User",

@@ -1,4 +1,4 @@
-"""Tables of the accounts domain: users, workspaces, memberships, sessions, API keys, audit log."""
+"""Tables of the accounts domain: users, workspaces, memberships, sessions, API keys, audit log, rate counters."""
 
 from __future__ import annotations
 
@@ -76,9 +76,16 @@ class Session(Timestamped, Base):
 
 
 class ApiKey(Timestamped, Base):
-    """A workspace API key. The secret is shown once; only its sha256 and a visible prefix are kept."""
+    """A workspace API key. The secret is shown once; only its sha256 and a visible prefix are kept.
+
+    A `user` key acts for its user in the workspace; an `app` key works only on one published app's API.
+    """
 
     __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("kind IN ('user','app')", name="kind"),
+        CheckConstraint("(kind = 'app') = (app_id IS NOT NULL)", name="app_key_has_app"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(
@@ -92,6 +99,12 @@ class ApiKey(Timestamped, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(8), nullable=False, default="user", server_default="user")
+    # No foreign key: apps are a later table; the key is refused once its app is gone or unpublished.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # Limits enforced across every server sharing the database; None means unlimited.
+    rate_limit_rpm: Mapped[int | None] = mapped_column(Integer)
+    token_limit_per_day: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):
@@ -120,3 +133,13 @@ class LoginFailure(Base):
     first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RateCounter(Base):
+    """Requests or tokens counted per subject (`key:ID`, `app:ID`, with a suffix per limit) and window."""
+
+    __tablename__ = "rate_counters"
+
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -1,18 +1,28 @@
-"""One JSON error shape for the console API, translated here — and only here — from domain errors."""
+"""Domain errors translated to HTTP — here, and only here — in the error shape of the API the request reached.
+
+The shapes themselves (hezi's own, OpenAI's, JSON-RPC's; Dify's in api/dify/errors.py) live in api/shapes.py.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from hezi.api.shapes import (
+    CONSOLE,
+    ErrorDetail,
+    ErrorResponse,
+    ErrorShape,
+    error_body,
+    openai_body,
+    shape_for,
+)
 from hezi.errors import (
     Conflict,
     DomainError,
@@ -27,6 +37,11 @@ from hezi.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "CONSOLE_ERRORS", "ErrorDetail", "ErrorResponse", "ErrorShape", "error_body", "error_response", "install",
+    "openai_body", "respond", "status_of",
+]  # fmt: skip
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (UnsupportedType, 415),  # before InvalidInput, its base
@@ -52,95 +67,20 @@ _HTTP_CODES = {
 }
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorResponse(BaseModel):
-    """The one error shape of the console API."""
-
-    error: ErrorDetail
-
-
 # Declared on the console routers so the OpenAPI schema (and the generated client) know the error shape.
-CONSOLE_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
-    for status, text in {
-        400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found", 409: "Conflict",
-        413: "Too large", 422: "Invalid fields", 429: "Too many requests",
-    }.items()
-}  # fmt: skip
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+CONSOLE_ERRORS: dict[int | str, dict[str, Any]] = CONSOLE.responses
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, **headers: str) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers or None)
-
-
-_OPENAI_TYPES = {
-    401: "authentication_error",
-    403: "permission_error",
-    404: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "server_error",
-    503: "server_error",
-}
-
-
-def openai_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """OpenAI's error shape, which its SDKs parse: the /v1 API answers in it."""
-    param = None
-    if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("loc"):
-        param = ".".join(str(p) for p in details[0]["loc"] if p != "body")
-    return {
-        "error": {
-            "message": message,
-            "type": _OPENAI_TYPES.get(status, "invalid_request_error"),
-            "param": param,
-            "code": code,
-            **({"details": details} if isinstance(details, dict) else {}),
-        }
-    }
-
-
-# An API that speaks another error shape: (status, code, message, details) → (status, body).
-Shape = Callable[[int, str, str, Any], tuple[int, dict[str, Any]]]
-
-
-def _openai_shape(status: int, code: str, message: str, details: Any) -> tuple[int, dict[str, Any]]:
-    if status == 422:  # OpenAI reports invalid fields as 400
-        status = 400
-    return status, openai_body(status, code, message, details)
-
-
-# Path prefix → shape; the longest matching prefix wins, the console's own shape when none matches.
-_SHAPES: dict[str, Shape] = {"/v1": _openai_shape}
-
-
-def register_shape(prefix: str, shape: Shape) -> None:
-    """Errors under `prefix` (a path or a path and what is below it) answer in `shape`: e.g. Dify's /v1/datasets."""
-    _SHAPES[prefix.rstrip("/")] = shape
-
-
-def shaped(path: str, status: int, code: str, message: str, details: Any = None) -> tuple[int, dict[str, Any]]:
-    """The status and body of an error at `path`, in the shape the API there speaks."""
-    for prefix in sorted(_SHAPES, key=len, reverse=True):
-        if path == prefix or path.startswith(prefix + "/"):
-            return _SHAPES[prefix](status, code, message, details)
-    return status, error_body(code, message, details)
+    """An error in hezi's own shape, for a route that answers one itself."""
+    return CONSOLE.response(status, code, message, details, headers)
 
 
 def respond(
     request: Request, status: int, code: str, message: str, details: Any = None, **headers: str
 ) -> JSONResponse:
     """The error response in the shape the caller's API speaks."""
-    status, body = shaped(request.url.path, status, code, message, details)
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    return shape_for(request.scope).response(status, code, message, details, headers)
 
 
 def status_of(exc: DomainError) -> int:
@@ -166,7 +106,7 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     first = errors[0] if errors else {"loc": [], "msg": ""}
     where = ".".join(str(p) for p in first["loc"] if p != "body")
     message = f"Invalid '{where}': {first['msg']}" if where else "Some fields are missing or invalid."
-    if not request.url.path.startswith("/v1/"):
+    if not shape_for(request.scope).names_field:
         message = "Some fields are missing or invalid."
     return respond(request, 422, "validation_error", message, errors)
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from hezi.api.shapes import ErrorShape
+
 # Codes Dify's knowledge API answers with: an error raised with one of them keeps it.
 DIFY_CODES = frozenset({
     "bad_request", "invalid_param", "unauthorized", "forbidden", "not_found", "no_file_uploaded", "too_many_files",
@@ -40,7 +44,15 @@ _BY_STATUS = {
 }
 
 
+class DifyErrorBody(BaseModel):
+    code: str
+    message: str
+    status: int
+    params: str | None = None
+
+
 def dify_shape(status: int, code: str, message: str, details: Any) -> tuple[int, dict[str, Any]]:
+    """(status, code, message, details) → Dify's status and body."""
     if code in DIFY_CODES:
         dify_code = code
     elif code in _BY_HEZI_CODE:
@@ -54,3 +66,18 @@ def dify_shape(status: int, code: str, message: str, details: Any) -> tuple[int,
         if where:
             body["params"] = ".".join(where)
     return status, body
+
+
+# Dify's APIs (the dataset API here, the app API to come) declare it: `APIRouter(route_class=DIFY.route_class)`.
+# Dify streams an error as an event of its own kind: `data: {"event": "error", "code", "message", "status"}`.
+DIFY = ErrorShape(
+    "dify",
+    dify_shape,
+    stream_fields={"event": "error"},
+    model=DifyErrorBody,
+    statuses={
+        400: "Bad request (invalid_param, no_file_uploaded…)", 401: "unauthorized", 403: "forbidden",
+        404: "not_found", 409: "dataset_name_duplicate", 413: "file_too_large", 415: "unsupported_file_type",
+        429: "too_many_requests", "4XX": "Other client errors (never 422: invalid fields are 400 invalid_param)",
+    },
+)  # fmt: skip

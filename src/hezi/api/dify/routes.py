@@ -6,31 +6,17 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from hezi.api.dify import schemas as dify
 from hezi.api.dify.auth import DatasetCallerDep
 from hezi.api.dify.datasets import DifyDep
+from hezi.api.dify.errors import DIFY
 from hezi.errors import InvalidInput
 
-
-class DifyErrorBody(BaseModel):
-    code: str
-    message: str
-    status: int
-    params: str | None = None
-
-
-router = APIRouter(
-    prefix="/v1/datasets",
-    tags=["dify"],
-    responses={code: {"model": DifyErrorBody, "description": text} for code, text in {
-        400: "Bad request (invalid_param, no_file_uploaded…)", 401: "unauthorized", 403: "forbidden",
-        404: "not_found", 409: "dataset_name_duplicate", 413: "file_too_large", 415: "unsupported_file_type",
-    }.items()},
-)  # fmt: skip
+router = APIRouter(prefix="/v1/datasets", tags=["dify"], route_class=DIFY.route_class)  # errors in Dify's shape
 
 Page = Annotated[int, Query(ge=1)]
 Limit = Annotated[int, Query(ge=1)]  # above 100 is capped, as Dify does

@@ -82,6 +82,16 @@ async def sessions(counters_db: str) -> AsyncIterator[async_sessionmaker[AsyncSe
     await engine.dispose()
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def limiter(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> RateLimiter:
+    return RateLimiter(sessions, clock=clock)
+
+
 async def admitted(limiter: RateLimiter, who: str, limits: RateLimits) -> bool:
     try:
         await limiter.admit(who, limits)
@@ -91,11 +101,7 @@ async def admitted(limiter: RateLimiter, who: str, limits: RateLimits) -> bool:
 
 
 @pytest.mark.asyncio
-async def test_requests_per_minute_slide_and_refusals_are_not_counted(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    clock = Clock(T0)
-    limiter = RateLimiter(sessions, clock=clock)
+async def test_requests_per_minute_slide_and_refusals_are_not_counted(limiter: RateLimiter, clock: Clock) -> None:
     who, limits = subject(), RateLimits(rpm=3)
 
     assert [await admitted(limiter, who, limits) for _ in range(3)] == [True, True, True]
@@ -118,19 +124,14 @@ async def test_requests_per_minute_slide_and_refusals_are_not_counted(
 
 
 @pytest.mark.asyncio
-async def test_concurrent_requests_never_pass_the_limit(sessions: async_sessionmaker[AsyncSession]) -> None:
-    limiter = RateLimiter(sessions, clock=Clock(T0))
+async def test_concurrent_requests_never_pass_the_limit(limiter: RateLimiter) -> None:
     who, limits = subject(), RateLimits(rpm=7)
     results = await asyncio.gather(*(admitted(limiter, who, limits) for _ in range(18)))
     assert results.count(True) == 7
 
 
 @pytest.mark.asyncio
-async def test_tokens_per_day_are_charged_after_and_renew_at_midnight(
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    clock = Clock(T0)
-    limiter = RateLimiter(sessions, clock=clock)
+async def test_tokens_per_day_are_charged_after_and_renew_at_midnight(limiter: RateLimiter, clock: Clock) -> None:
     who, limits = subject(), RateLimits(tokens_per_day=100)
 
     await limiter.admit(who, limits)
@@ -148,9 +149,21 @@ async def test_tokens_per_day_are_charged_after_and_renew_at_midnight(
 
 
 @pytest.mark.asyncio
-async def test_both_limits_and_what_is_kept(sessions: async_sessionmaker[AsyncSession]) -> None:
-    clock = Clock(T0)
-    limiter = RateLimiter(sessions, clock=clock)
+async def test_a_batch_of_usage_is_charged_per_subject(
+    sessions: async_sessionmaker[AsyncSession], limiter: RateLimiter
+) -> None:
+    key, app = subject(), rate_limit.app_subject(uuid.uuid4())
+    async with sessions() as db:
+        await rate_limit.charge_usage(db, {key: 70, app: 30}, T0)
+        await rate_limit.charge_usage(db, {key: 40}, T0)
+        await db.commit()
+    await limiter.admit(app, RateLimits(tokens_per_day=31))
+    with pytest.raises(RateLimited):
+        await limiter.admit(key, RateLimits(tokens_per_day=110))
+
+
+@pytest.mark.asyncio
+async def test_both_limits_and_what_is_kept(sessions: async_sessionmaker[AsyncSession], limiter: RateLimiter) -> None:
     who, both = subject(), RateLimits(rpm=5, tokens_per_day=10)
     await limiter.admit(who, both)
     await limiter.charge(who, both, 10)

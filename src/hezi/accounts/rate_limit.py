@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, text
@@ -154,6 +154,12 @@ async def charge(db: AsyncSession, subject: str, tokens: int, now: datetime) -> 
     """Add a finished request's tokens to today's count of `subject`, in the caller's transaction."""
     if tokens > 0:
         await db.execute(_CHARGE, {"subject": f"{subject}:tpd", "day": day_start(now), "tokens": tokens})
+
+
+async def charge_usage(db: AsyncSession, tokens_by_subject: Mapping[str, int], now: datetime) -> None:
+    """Charge a batch of finished requests' tokens (the usage meter's), in the caller's transaction."""
+    for subject, tokens in sorted(tokens_by_subject.items()):  # one order everywhere: concurrent writers never deadlock
+        await charge(db, subject, tokens, now)
 
 
 async def purge(db: AsyncSession, now: datetime | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -25,6 +26,12 @@ class SecretBox:
         # Any string works as HEZI_SECRET_KEY: it is stretched to Fernet's 32-byte key.
         digest = hashlib.sha256(key_material.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._material = key_material.encode()
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (signing visitor tokens…), derived from the same secret: one secret to
+        keep, and a key that leaks for one purpose opens nothing else."""
+        return hmac.new(self._material, purpose.encode(), hashlib.sha256).digest()
 
     @classmethod
     def from_settings(cls, secret_key: str | None, data_dir: Path) -> SecretBox:

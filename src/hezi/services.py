@@ -17,6 +17,7 @@ import procrastinate
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hezi.accounts.visitors import VisitorTokens
 from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
 from hezi.hardware.metrics import HardwareCollector
@@ -38,6 +39,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     jobs: procrastinate.App
     secrets: SecretBox
+    visitors: VisitorTokens  # signs and checks the anonymous visitors of published web apps
     egress: EgressPolicy
     supervisor: Supervisor
     gateway: Gateway
@@ -78,6 +80,7 @@ async def open_services(
     registry.register(HardwareCollector(sampler))
     services = Services(
         settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
+        visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
         embed=MeteredEmbedder(models), metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,

@@ -207,3 +207,20 @@ def test_the_openai_route_is_one_more_caller(model_server: LiveServer, workspace
             (key["id"],),
         ).fetchall()
     assert len(rows) == 1 and rows[0][:2] == (workspace, "chat") and rows[0][2] > 0 and rows[0][3] == "ok"
+
+
+def test_tokens_a_key_spends_count_against_its_daily_limit(model_server: LiveServer, workspace: uuid.UUID) -> None:
+    """The meter charges each finished call's tokens to its key: once over the day's quota, the key gets 429."""
+    admin: Api = model_server.admin()
+    key = admin.create_key(str(workspace), name="quota", token_limit_per_day=30)
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    body = _request(SMOLLM2_NAME, max_tokens=40).model_dump(exclude_none=True)
+    first = model_server.api().post("/v1/chat/completions", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    spent = first.json()["usage"]["total_tokens"]
+    assert spent > 30
+    services: Services = model_server.app.state.services
+    model_server.run(services.meter.flush())  # the charge is written with the usage row
+    refused = model_server.api().post("/v1/chat/completions", json=body, headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "rate_limited"

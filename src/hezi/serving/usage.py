@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hezi.accounts import rate_limit
 from hezi.accounts.principal import Caller
 from hezi.accounts.roles import Role
 from hezi.accounts.workspaces import WorkspaceService
@@ -118,6 +120,8 @@ class UsageMeter:
                 async with self.sessionmaker() as db:
                     now = utcnow()
                     db.add_all([UsageRecord(at=now, **u.__dict__) for u in batch])
+                    # Tokens count against the keys' and apps' daily limits in the same transaction as the rows.
+                    await rate_limit.charge_usage(db, _spent(batch), now)
                     await db.commit()
             except Exception:  # metering must never break serving; the failure is logged
                 log.exception("could not record usage for %d requests", len(batch))
@@ -133,6 +137,17 @@ class UsageMeter:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
+
+
+def _spent(batch: list[Usage]) -> Counter[str]:
+    spent: Counter[str] = Counter()
+    for u in batch:
+        tokens = u.prompt_tokens + u.completion_tokens
+        if tokens and u.api_key_id is not None:
+            spent[rate_limit.key_subject(u.api_key_id)] += tokens
+        if tokens and u.app_id is not None:
+            spent[rate_limit.app_subject(u.app_id)] += tokens
+    return spent
 
 
 async def totals(

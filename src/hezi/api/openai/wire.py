@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi.responses import StreamingResponse
 
-from hezi.api.errors import openai_body, status_of
+from hezi.api.errors import status_of
+from hezi.api.shapes import OPENAI
 from hezi.errors import DomainError
 from hezi.serving.client import ChatStream, ModelInfo
 from hezi.serving.events import ChatEvent, ChatResult, Finished, Started, TextDelta, ToolCall
@@ -108,7 +109,7 @@ async def _chunks(
                                "usage": usage})  # fmt: skip
                 yield sse("[DONE]")
     except DomainError as exc:
-        yield sse(openai_body(status_of(exc), exc.code, exc.message))
+        yield OPENAI.sse_event(status_of(exc), exc.code, exc.message)
     finally:
         await stream.aclose()  # a client that went away frees the model's slot now
 

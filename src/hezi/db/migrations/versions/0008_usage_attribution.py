@@ -21,7 +21,9 @@ def upgrade() -> None:
     op.add_column("usage_records", sa.Column("app_id", sa.Uuid(), nullable=True))
     op.add_column("usage_records", sa.Column("conversation_id", sa.Uuid(), nullable=True))
     op.add_column("usage_records", sa.Column("run_id", sa.Uuid(), nullable=True))
-    op.create_index("ix_usage_records_app_at", "usage_records", ["app_id", "at"], postgresql_where=sa.text("app_id IS NOT NULL"))
+    op.create_index(
+        "ix_usage_records_app_at", "usage_records", ["app_id", "at"], postgresql_where=sa.text("app_id IS NOT NULL")
+    )
 
 
 def downgrade() -> None:

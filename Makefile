@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint web install chromium ocr-libs bench bench-anchor clean
+.PHONY: run test lint web install chromium ocr-libs cjk-font test-data bench bench-anchor clean
 
 run: install ocr-libs web ## start hezi on http://127.0.0.1:8080 with everything embedded
 	$(BIN)/hezi serve
 
-test: install ocr-libs web chromium ## the whole suite (CI calls this through .ci/run)
+test: install ocr-libs cjk-font test-data web chromium ## the whole suite (CI calls this through .ci/run)
 	$(BIN)/pytest
 
 lint: install ## ruff, mypy (strict on src/), import-linter contracts
@@ -51,6 +51,23 @@ ocr-libs: install
 	  echo "installing libgl1 and libglib2.0-0 for OCR"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0; }
+
+# The OCR and Chinese-PDF tests draw text in Noto Sans CJK (the file tests/knowledge/documents.py names); installed
+# here when missing, whether or not chromium is (CI runs as root).
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+cjk-font:
+	@test -f $(CJK_FONT) || { \
+	  echo "installing fonts-noto-cjk for the OCR tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk; }
+
+# The Debian FAQ / Reference suites (the retrieval-quality bars) read four documentation packages, fetched once per
+# machine with `apt-get download` (tests/knowledge/debian.py); when that fails the package lists are refreshed first.
+test-data: install
+	@$(BIN)/python -m tests.knowledge.debian >/dev/null || { \
+	  echo "refreshing the package lists to fetch the Debian test documents"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $(BIN)/python -m tests.knowledge.debian >/dev/null; }
 
 # Browser tests drive Debian's Chromium; installed here when missing (CI runs as root).
 chromium:

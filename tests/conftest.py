@@ -200,7 +200,13 @@ def model_server(make_server: Callable[..., LiveServer]) -> LiveServer:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         models = api.get("/api/models").json()["data"]
-        if models and all(m["deployment"] and m["deployment"]["status"] == "ready" for m in models):
+        # every replica ready (the deployment's status is "ready" as soon as one is)
+        if models and all(
+            m["deployment"]
+            and m["deployment"]["instances"]
+            and {i["status"] for i in m["deployment"]["instances"]} == {"ready"}
+            for m in models
+        ):
             return server
         time.sleep(0.2)
     raise RuntimeError(f"bundled models did not become ready: {models}")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
 
 
 def unique(prefix: str) -> str:
@@ -22,6 +26,49 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert body["error"]["code"] == code, body
     return dict(body["error"])
+
+
+def wait_for(condition: Callable[[], T], what: str, timeout: float = 60, interval: float = 0.2) -> T:
+    """Polls `condition` until it returns something truthy, and returns that; fails naming `what` after `timeout` s.
+
+    Tests wait on the very condition they go on to rely on, never for a fixed time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; last seen: {value!r}")
+        time.sleep(interval)
+
+
+def model_ready(api: Api, name: str) -> dict[str, Any] | None:
+    """The model called `name` if every replica of its deployment has loaded it and serves, else None."""
+    model = next((m for m in api.get("/api/models").json()["data"] if m["name"] == name), None)
+    deployment = model["deployment"] if model else None
+    if not deployment or deployment["status"] != "ready" or not deployment["instances"]:
+        return None
+    return model if all(i["status"] == "ready" for i in deployment["instances"]) else None
+
+
+def wait_model_ready(api: Api, name: str, timeout: float = 120) -> dict[str, Any]:
+    """Waits until every replica of `name` is ready: its worker has loaded the model, not merely started."""
+    return wait_for(lambda: model_ready(api, name), f"every replica of {name} to be ready", timeout)
+
+
+def worker_health(app: Any, model_name: str) -> list[dict[str, Any]]:
+    """What each ready replica's worker process says of itself (its own /health over its Unix socket), by index.
+
+    The gateway's counters say what hezi asked for; this says what the worker actually did.
+    """
+    replicas = sorted(app.state.services.supervisor.ready(model_name), key=lambda r: r.index)
+    out = []
+    for replica in replicas:
+        transport = httpx.HTTPTransport(uds=str(replica.socket_path))
+        with httpx.Client(transport=transport, base_url="http://worker", timeout=30) as worker:
+            out.append(dict(worker.get("/health").json()))
+    return out
 
 
 class Api:

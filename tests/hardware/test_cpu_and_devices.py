@@ -63,6 +63,6 @@ def test_no_npu_tool_means_no_npus() -> None:
 def test_no_nvidia_driver_means_no_gpus() -> None:
     nvml = Nvml()
     if nvml.available:
-        pytest.skip("this machine has an NVIDIA driver; tests/hardware/test_gpu.py covers it")
+        pytest.skip("this machine has an NVIDIA GPU driver; tests/hardware/test_gpu.py covers it")
     assert nvml.gpus() == []
     nvml.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pytest
 from hezi.hardware.sampler import thin
 from hezi.serving.bundled import SMOLLM2_NAME
 from tests.conftest import LiveServer
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, wait_for, wait_model_ready
 
 
 def test_inventory_and_latest_sample(live_server: LiveServer, admin: Api) -> None:
@@ -38,16 +38,19 @@ def sampled(make_server: Callable[..., LiveServer]) -> LiveServer:
 
 def test_samples_are_stored_with_model_instances_and_thinned(sampled: LiveServer) -> None:
     api = sampled.admin()
-    deadline = time.monotonic() + 60
-    points: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        points = api.get("/api/hardware/history", params={"minutes": 5}).json()["points"]
-        if points and any(p["instances"] for p in points):
-            break
-        time.sleep(0.3)
-    assert points and all(0 <= p["cpu_percent"] <= 100 and p["memory_total"] > 0 for p in points)
-    instance = next(i for p in points for i in p["instances"] if i["model"] == SMOLLM2_NAME)
-    assert instance["memory"] > 50 * 2**20 and instance["pid"] > 0
+    # The worker's memory is the loaded model's only once the model is loaded: wait for that, then for a sample
+    # bucket that starts after it (a bucket's instances are its latest sample's).
+    pid = wait_model_ready(api, SMOLLM2_NAME)["deployment"]["instances"][0]["pid"]
+    loaded_at = datetime.now(UTC)
+
+    def after_load() -> list[dict[str, Any]]:
+        points: list[dict[str, Any]] = api.get("/api/hardware/history", params={"minutes": 5}).json()["points"]
+        return [p for p in points if datetime.fromisoformat(p["at"]) >= loaded_at and p["instances"]]
+
+    points = wait_for(after_load, "a hardware sample taken after the chat model loaded", timeout=60)
+    assert all(0 <= p["cpu_percent"] <= 100 and p["memory_total"] > 0 for p in points)
+    instance = next(i for i in points[-1]["instances"] if i["model"] == SMOLLM2_NAME)
+    assert instance["pid"] == pid and instance["memory"] > 50 * 2**20
     assert_error(api.get("/api/hardware/history", params={"minutes": 0}), 422)
 
     with psycopg.connect(sampled.database_url, autocommit=True) as conn:
@@ -84,33 +87,36 @@ def test_metrics_in_prometheus_format(sampled: LiveServer) -> None:
     api = sampled.admin()
     key = api.create_key(api.default_workspace())["key"]
     client = openai.OpenAI(base_url=f"{sampled.url}/v1", api_key=key, max_retries=0)
-    deadline = time.monotonic() + 60
-    while SMOLLM2_NAME not in [m.id for m in client.models.list().data] or not any(
-        m["deployment"]["status"] == "ready" for m in api.get("/api/models").json()["data"]
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
+    wait_model_ready(api, SMOLLM2_NAME)  # the chat model itself, not any deployment (the embedder starts first)
     for stream in (False, True):
         r = client.chat.completions.create(
             model=SMOLLM2_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, stream=stream
         )
         if stream:
             list(r)  # type: ignore[arg-type]
-    time.sleep(0.3)
+
+    # A request is counted when its response has ended, which may be after the client read its last byte.
+    counted = f'hezi_requests_total{{endpoint="chat",model="{SMOLLM2_NAME}",status="ok"}} 2.0'
+    idle = f'hezi_queue_depth{{model="{SMOLLM2_NAME}"}} 0.0'
+
+    def both_counted() -> str:
+        text = httpx.get(f"{sampled.url}/metrics", headers={"Authorization": "Bearer scrape-secret"}).text
+        return text if counted in text and idle in text else ""
+
+    text = wait_for(both_counted, "both requests to be counted and none in flight", timeout=30)
 
     assert httpx.get(f"{sampled.url}/metrics").status_code == 401  # a token is set: loopback is not enough
     bad = httpx.get(f"{sampled.url}/metrics", headers={"Authorization": "Bearer wrong"})
     assert bad.status_code == 401
-    text = httpx.get(f"{sampled.url}/metrics", headers={"Authorization": "Bearer scrape-secret"}).text
     for family in (
         "hezi_cpu_utilization_percent",
         "hezi_memory_used_bytes",
         "hezi_disk_free_bytes",
-        f'hezi_requests_total{{endpoint="chat",model="{SMOLLM2_NAME}",status="ok"}} 2.0',
+        counted,
         f'hezi_tokens_total{{direction="completion",model="{SMOLLM2_NAME}"}}',
         "hezi_time_to_first_token_seconds_bucket",
         "hezi_request_duration_seconds_bucket",
-        f'hezi_queue_depth{{model="{SMOLLM2_NAME}"}} 0.0',
+        idle,
         f'hezi_worker_restarts_total{{model="{SMOLLM2_NAME}"}} 0.0',
         f'hezi_model_ready_replicas{{model="{SMOLLM2_NAME}"}} 1.0',
         f'hezi_model_instance_memory_bytes{{instance="0",model="{SMOLLM2_NAME}"}}',
@@ -127,6 +133,7 @@ def test_metrics_without_a_token_answer_loopback(live_server: LiveServer) -> Non
 def test_a_deploy_that_will_not_fit_is_refused_with_numbers_unless_forced(model_server: LiveServer) -> None:
     admin = model_server.admin()
     chat = next(m for m in admin.get("/api/models").json()["data"] if m["name"] == SMOLLM2_NAME)
+    original = {k: chat["deployment"][k] for k in ("context_size", "parallel")}
     settings = model_server.app.state.settings
     saved = settings.model_memory_budget_bytes
     settings.model_memory_budget_bytes = 800 * 2**20  # as if the box had 800 MiB to spare
@@ -155,4 +162,8 @@ def test_a_deploy_that_will_not_fit_is_refused_with_numbers_unless_forced(model_
         assert entry["details"]["forced"] is True
     finally:
         settings.model_memory_budget_bytes = saved
-        admin.put(f"/api/models/{chat['id']}/deployment", json={"context_size": 2048, "parallel": 8})
+        restored = admin.put(f"/api/models/{chat['id']}/deployment", json=original)
+        assert restored.status_code == 200, restored.text
+        # The forced deploy restarted the worker: later tests need it serving again, not merely asked to.
+        ready = wait_model_ready(admin, SMOLLM2_NAME)["deployment"]
+        assert (ready["context_size"], ready["parallel"]) == (original["context_size"], original["parallel"])

@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import psycopg
 
+from tests.helpers import wait_for
 from tests.jobs.test_maintenance import _defer
 
 
@@ -21,22 +21,19 @@ def test_standalone_worker_runs_a_deferred_job_and_stops_on_ctrl_c(new_database:
     worker = subprocess.Popen([sys.executable, "-m", "hezi", "worker"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         # The worker migrates the database itself on start; wait for the queue to exist.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def queue_exists() -> bool:
             with psycopg.connect(url) as conn:
-                if conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone() != (None,):
-                    break
-            time.sleep(0.3)
+                return conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone() != (None,)
+
+        wait_for(queue_exists, "the worker to create the job queue", timeout=60)
         job_id = asyncio.run(_defer(url))
-        status = None
-        while time.monotonic() < deadline:
+
+        def finished() -> str | None:
             with psycopg.connect(url) as conn:
                 row = conn.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,)).fetchone()
-            status = row[0] if row else None
-            if status in ("succeeded", "failed"):
-                break
-            time.sleep(0.3)
-        assert status == "succeeded"
+            return row[0] if row and row[0] in ("succeeded", "failed") else None
+
+        assert wait_for(finished, "the deferred job to finish", timeout=60) == "succeeded"
     finally:
         worker.send_signal(signal.SIGINT)
         _, err = worker.communicate(timeout=60)

@@ -1,8 +1,9 @@
 """The Debian FAQ (English and Simplified Chinese) and the Debian Reference PDFs: a real, bilingual document set.
 
 Fetched with `apt-get download` and unpacked with `dpkg -x` once per machine into ~/.cache/hezi-test-data/debian
-(override with HEZI_TEST_DATA), so tests and bench/knowledge.py read the same files. Nothing here imports pytest:
-callers turn `DebianDataUnavailable` into a skip (tests) or a message (the bench).
+(override with HEZI_TEST_DATA), so tests and bench/knowledge.py read the same files. `make test` fetches them first
+(`python -m tests.knowledge.debian`), so under CI the suites never find them missing. Nothing here imports pytest:
+callers turn `DebianDataUnavailable` into a skip (tests; a failure under CI=true) or a message (the bench).
 
 What the packages ship (Debian 12, checked by hand): debian-faq has one XHTML page per chapter in
 usr/share/doc/debian/FAQ/*.en.html; debian-faq-zh-cn has them in usr/share/doc/debian/FAQ/zh-cn/*.zh-cn.html. Both
@@ -16,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,11 @@ def unpacked(package: str) -> Path:
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)  # another run got there first
     return root
+
+
+def fetch_all() -> list[Path]:
+    """Every package the suites read, downloaded and unpacked now; raises DebianDataUnavailable."""
+    return [unpacked(p) for p in (*FAQ_PACKAGES.values(), *REFERENCE_PACKAGES.values())]
 
 
 def faq_chapters(lang: Lang) -> list[Path]:
@@ -165,3 +172,12 @@ def _run(argv: list[str], what: str) -> None:
 def _tail(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines[-3:]) or "no output"
+
+
+if __name__ == "__main__":
+    try:
+        for root in fetch_all():
+            print(root)
+    except DebianDataUnavailable as exc:
+        print(f"the Debian test documents could not be fetched: {exc}", file=sys.stderr)
+        sys.exit(1)

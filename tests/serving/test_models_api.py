@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import pytest
 
 from hezi.serving.bundled import SMOLLM2_NAME, smollm2_path
 from tests.conftest import LiveServer
-from tests.helpers import Api, assert_error, unique
+from tests.helpers import Api, assert_error, unique, wait_for, wait_model_ready, worker_health
 
 
 @pytest.fixture(scope="module")
@@ -105,21 +103,23 @@ def test_upload_deploy_chat_stop_delete(model_server: LiveServer, admin: Api, tm
     api_key = admin.create_key(ws)["key"]
     chat = {"model": name, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
     v1 = httpx.Client(base_url=f"{model_server.url}/v1", headers={"Authorization": f"Bearer {api_key}"}, timeout=60)
-    deadline = time.monotonic() + 60
-    while admin.get(f"/api/models/{model['id']}").json()["deployment"]["status"] != "ready":
-        assert time.monotonic() < deadline, admin.get(f"/api/models/{model['id']}").json()
-        time.sleep(0.2)
+    instances = wait_model_ready(admin, name)["deployment"]["instances"]  # every replica, not the first one only
     assert name in [m["id"] for m in v1.get("/models").json()["data"]]
-    deadline = time.monotonic() + 60  # "ready" once one replica is; wait for both
-    while {i["status"] for i in admin.get(f"/api/models/{model['id']}").json()["deployment"]["instances"]} != {"ready"}:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    instances = admin.get(f"/api/models/{model['id']}").json()["deployment"]["instances"]
     assert len(instances) == 2 and instances[0]["pid"] != instances[1]["pid"]
-    # Two requests at once are both served: one sequence on each replica.
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        replies = list(pool.map(lambda _: v1.post("/chat/completions", json={**chat, "max_tokens": 40}), range(2)))
-    assert [r.status_code for r in replies] == [200, 200]
+    # Two requests at once are both served, one sequence on each replica: while both stream, each replica's worker
+    # (one slot each, as deployed) is generating a sequence. Both answers are long, so they overlap.
+    essay = {**chat, "messages": [{"role": "user", "content": "Write a long essay about the sea."}],
+             "max_tokens": 300, "temperature": 0, "stream": True}  # fmt: skip
+
+    def both_busy() -> list[dict[str, Any]] | None:
+        workers = worker_health(model_server.app, name)
+        return workers if [(w["slots"], w["active"]) for w in workers] == [(1, 1), (1, 1)] else None
+
+    with v1.stream("POST", "/chat/completions", json=essay) as one, v1.stream("POST", "/chat/completions",
+                                                                                json=essay) as two:  # fmt: skip
+        assert (one.status_code, two.status_code) == (200, 200)
+        busy = wait_for(both_busy, "both replicas to be generating a sequence at once")
+        assert sorted(w["pid"] for w in busy) == sorted(i["pid"] for i in instances)
     assert any("loaded" in line for line in admin.get(f"/api/models/{model['id']}/logs").json()["lines"])
 
     stopped = admin.post(f"/api/models/{model['id']}/stop").json()

@@ -131,7 +131,12 @@ def test_a_full_queue_answers_429_with_retry_after(model_server: LiveServer, adm
 
 def test_a_client_that_leaves_frees_its_slot(model_server: LiveServer, admin: Api, key: dict[str, Any]) -> None:
     wait_ready(admin)
-    [before] = worker_health(model_server.app, MODEL)
+
+    def idle() -> dict[str, Any] | None:  # what earlier tests left running has ended, one way or the other
+        [now] = worker_health(model_server.app, MODEL)
+        return now if now["active"] == 0 and now["queued"] == 0 else None
+
+    before = wait_for(idle, "the worker to be idle", timeout=120)
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Write a very long essay."}],
             "max_tokens": 1500, "temperature": 0, "stream": True}  # fmt: skip
     with (

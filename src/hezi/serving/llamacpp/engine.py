@@ -144,6 +144,9 @@ class LlamaEngine:
         self._thread: threading.Thread | None = None
         self._piece_buf = ctypes.create_string_buffer(256)
         self.steps = 0
+        # Lifetime counters for the worker's /health (written by the engine thread only): what it really did.
+        self.jobs_cancelled = 0  # ended because the client went away, before their end
+        self.tokens_generated = 0
 
     # --- public, thread-safe ---
 
@@ -328,6 +331,7 @@ class LlamaEngine:
             self._finish(slot, "stop")
             return
         slot.generated += 1
+        self.tokens_generated += 1
         text = slot.text.feed(self.token_bytes(token))
         if text:
             job.sink.token(text)
@@ -341,6 +345,8 @@ class LlamaEngine:
     def _finish(self, slot: _Slot, reason: str | None) -> None:
         """End the slot's job; `reason` None means the client went away (nothing more is sent)."""
         job = slot.job
+        if job is not None and reason is None and job.cancelled.is_set():
+            self.jobs_cancelled += 1
         if job is not None and reason is not None and slot.text is not None:
             tail = slot.text.flush()
             if tail:

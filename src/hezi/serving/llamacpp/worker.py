@@ -93,6 +93,8 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 "slots": len(engine.slots),
                 "active": engine.active,
                 "queued": engine.queued,
+                "jobs_cancelled": engine.jobs_cancelled,
+                "tokens_generated": engine.tokens_generated,
                 "context_per_sequence": engine.n_ctx_seq,
                 "uptime_s": round(time.time() - started, 1),
             }

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Serving
     deploy_bundled: bool = Field(default=True, description="register and deploy the bundled models on start")
     gateway_queue_per_model: int = 32
+    gateway_wait_for_replica_seconds: float = Field(
+        default=30.0, ge=0, description="how long a request waits for a starting or restarting model (0: refuse)"
+    )
     # The most memory deployments may count on, when other services share the box (default: all available).
     model_memory_budget_bytes: int | None = None
     max_model_upload_bytes: int = 64 * 1024**3

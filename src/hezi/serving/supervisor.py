@@ -4,6 +4,9 @@ Each replica is one `hezi.serving.llamacpp.worker` process on its own Unix socke
 a real one-token generation succeeded. When it dies it is restarted after a backoff that doubles from one
 second up to a minute, and resets once a replica has stayed up for a while. Its output goes to a log file
 and its last lines are kept for the console.
+
+Every change of a replica's status sets the event `changed()` handed out before it, so the gateway can wait for a
+replica that is starting or restarting without polling.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ class Replica:
     last_error: str | None = None
     started_at: float | None = None
     in_flight: int = 0
+    served: bool = False  # the last run got ready: a crash in service, not a model that fails to load
+    restart_at: float | None = None  # monotonic time of the next start, while failed and backing off
     lines: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
     process: asyncio.subprocess.Process | None = None
     task: asyncio.Task[None] | None = None
@@ -115,6 +120,25 @@ class Supervisor:
         self._changed = asyncio.Event()
 
     # --- what the rest of hezi asks ---
+
+    def changed(self) -> asyncio.Event:
+        """An event set at the next change of any replica's status (or of the deployments); take it, then look."""
+        return self._changed
+
+    def coming(self, model_name: str, within: float) -> bool:
+        """Whether a replica of the model is expected to be ready soon: it is starting, or it crashed while
+        serving and restarts within `within` seconds. A model that failed to load, or is stopped, is not coming."""
+        now = time.monotonic()
+        for reps in self._replicas.values():
+            for r in reps:
+                if r.spec.model_name != model_name:
+                    continue
+                if r.status == "starting":
+                    return True
+                # restart_at is None for the moment between the exit and the backoff being chosen
+                if r.status == "failed" and r.served and (r.restart_at is None or r.restart_at - now <= within):
+                    return True
+        return False
 
     def replicas(self, deployment_id: uuid.UUID) -> list[Replica]:
         return list(self._replicas.get(deployment_id, []))
@@ -163,27 +187,40 @@ class Supervisor:
         """Run the deployment as `spec` says; restarts its replicas if the spec changed."""
         if self._specs.get(spec.deployment_id) == spec and self._replicas.get(spec.deployment_id):
             return
-        await self.stop(spec.deployment_id)
+        old = self._replicas.pop(spec.deployment_id, [])
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # The new replicas count as starting while the old ones stop, so requests wait instead of being refused.
         self._specs[spec.deployment_id] = spec
         reps = []
         for i in range(spec.replicas):
             name = f"{spec.deployment_id.hex[:12]}-{i}"
-            rep = Replica(spec, i, self.run_dir / f"{name}.sock", self.log_dir / f"{name}.log")
-            rep.task = asyncio.create_task(self._keep_running(rep), name=f"replica-{name}")
-            reps.append(rep)
+            reps.append(Replica(spec, i, self.run_dir / f"{name}.sock", self.log_dir / f"{name}.log"))
         self._replicas[spec.deployment_id] = reps
+        self._notify()
+        await asyncio.gather(*(self._stop_replica(r, notify=False) for r in old))  # they share the socket paths
+        for rep in reps:
+            rep.task = asyncio.create_task(self._keep_running(rep), name=f"replica-{rep.socket_path.stem}")
 
     async def stop(self, deployment_id: uuid.UUID) -> None:
         reps = self._replicas.pop(deployment_id, [])
         self._specs.pop(deployment_id, None)
+        self._notify()
         await asyncio.gather(*(self._stop_replica(r) for r in reps))
 
     async def close(self) -> None:
         await asyncio.gather(*(self.stop(d) for d in list(self._replicas)))
 
     # --- one replica ---
+
+    def _notify(self) -> None:
+        """Wake everyone waiting on the event handed out so far; later waiters get a fresh one."""
+        event, self._changed = self._changed, asyncio.Event()
+        event.set()
+
+    def _set_status(self, rep: Replica, status: str) -> None:
+        rep.status = status
+        self._notify()
 
     async def _keep_running(self, rep: Replica) -> None:
         backoff = BACKOFF_START
@@ -196,19 +233,22 @@ class Supervisor:
             except Exception as exc:
                 rep.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("replica %s of %s failed", rep.index, rep.spec.model_name)
-            rep.status = "failed"
             if rep.last_error is None:
                 rep.last_error = "\n".join(list(rep.lines)[-10:]) or "the worker exited"
             if time.monotonic() - up_since > STABLE_AFTER:
                 backoff = BACKOFF_START
+            rep.restart_at = time.monotonic() + backoff
+            self._set_status(rep, "failed")
             log.warning("worker for %s exited; restarting in %.0fs", rep.spec.model_name, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
             rep.restarts += 1
+            rep.restart_at = None
 
     async def _run_once(self, rep: Replica) -> None:
-        rep.status = "starting"
+        rep.served = False
         rep.last_error = None
+        self._set_status(rep, "starting")
         with contextlib.suppress(FileNotFoundError):
             rep.socket_path.unlink()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **_gpu_env(rep.spec)}
@@ -224,11 +264,14 @@ class Supervisor:
         reader = asyncio.create_task(self._pump(rep))
         try:
             await self._wait_started(rep)
-            rep.status = "ready"
+            rep.served = True
+            self._set_status(rep, "ready")
             log.info("worker for %s ready (pid %s)", rep.spec.model_name, rep.pid)
             await self._watch(rep)
         finally:
             rep.started_at = None
+            if rep.status == "ready":  # at once: no request may be routed to a dead process
+                self._set_status(rep, "failed")
             await rep.drop_client()
             if rep.process.returncode is None:
                 await _terminate(rep.process)
@@ -251,16 +294,34 @@ class Supervisor:
         """Until the process exits, or fails its health check several times in a row."""
         assert rep.process is not None
         failures = 0
+        steps: int | None = None
         while True:
             try:
                 await asyncio.wait_for(rep.process.wait(), timeout=HEALTH_INTERVAL)
                 return
             except TimeoutError:
                 pass
-            failures = 0 if await self._healthy(rep) else failures + 1
+            healthy, steps = await self._serving(rep, steps)
+            failures = 0 if healthy else failures + 1
             if failures >= HEALTH_FAILURES_BEFORE_RESTART:
                 rep.last_error = "health check failed three times in a row"
                 return
+
+    async def _serving(self, rep: Replica, steps_before: int | None) -> tuple[bool, int | None]:
+        """Whether a ready chat worker still serves, and its engine's step count. A busy one is alive if its engine
+        advanced since the last check (a test generation would queue behind the load and time out under a burst,
+        and a restart would then fail every request in flight); an idle one must answer a real inference."""
+        steps = None
+        if rep.spec.kind == "chat":
+            try:
+                async with rep.client(timeout=10) as client:
+                    health = (await client.get("/health")).json()
+                steps = int(health["steps"])
+                if health["active"] or health["queued"]:
+                    return steps_before is None or steps > steps_before, steps
+            except (httpx.TransportError, OSError, ValueError, KeyError, TypeError):
+                return False, None
+        return await self._healthy(rep), steps
 
     async def _healthy(self, rep: Replica) -> bool:
         """A real inference: one token for a chat model, one vector for an embedding model."""
@@ -282,7 +343,7 @@ class Supervisor:
                 fh.flush()
                 rep.lines.append(raw.decode("utf-8", errors="replace").rstrip())
 
-    async def _stop_replica(self, rep: Replica) -> None:
+    async def _stop_replica(self, rep: Replica, *, notify: bool = True) -> None:
         if rep.task is not None:
             rep.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -290,6 +351,8 @@ class Supervisor:
         if rep.process is not None and rep.process.returncode is None:
             await _terminate(rep.process)
         rep.status = "stopped"
+        if notify:
+            self._notify()
         await rep.drop_client()
         with contextlib.suppress(FileNotFoundError):
             rep.socket_path.unlink()

@@ -93,6 +93,7 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 "slots": len(engine.slots),
                 "active": engine.active,
                 "queued": engine.queued,
+                "steps": engine.steps,  # decode calls so far: a busy engine that is alive advances it
                 "jobs_cancelled": engine.jobs_cancelled,
                 "tokens_generated": engine.tokens_generated,
                 "context_per_sequence": engine.n_ctx_seq,

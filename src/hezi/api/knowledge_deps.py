@@ -15,7 +15,6 @@ from hezi.knowledge.bases import BaseService
 from hezi.knowledge.chunks import ChunkService
 from hezi.knowledge.documents import DocumentService
 from hezi.knowledge.search import SearchService
-from hezi.serving.providers import ProviderService
 from hezi.serving.rerank import Reranker
 
 
@@ -43,8 +42,9 @@ def get_chunks(request: Request, db: SessionDep) -> ChunkService:
 
 
 def get_search(request: Request, db: SessionDep) -> SearchService:
-    providers = request.app.state.services.providers.service(db)
-    return SearchService(db, request.app.state.services.embed, Reranker(providers))
+    services = request.app.state.services
+    # The reranker reads providers through the directory (its own short session), not the request's session.
+    return SearchService(db, services.embed, Reranker(services.providers))
 
 
 BasesDep = Annotated[BaseService, Depends(get_bases)]

@@ -1,4 +1,5 @@
-"""Who may reach which knowledge base: the workspace check every knowledge service starts with, and its errors."""
+"""Who may reach which knowledge base: the workspace check every knowledge service starts with, and its errors;
+and the ports through which knowledge reaches models it does not own (embedding, reranking)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ class Embed(Protocol):
     async def __call__(
         self, model: str, texts: list[str], workspace_id: uuid.UUID | None = None
     ) -> list[list[float]]: ...
+
+
+class Rerank(Protocol):
+    """(workspace, model, query, passages) → one relevance score per passage, higher is better. Built once at start
+    (serving's Reranker resolves the workspace's provider in a short session of its own)."""
+
+    async def __call__(self, workspace_id: uuid.UUID, model: str, query: str, passages: list[str]) -> list[float]: ...
 
 
 Defer = Callable[[uuid.UUID], Awaitable[None]]  # queue a document's ingestion

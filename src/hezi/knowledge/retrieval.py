@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,32 +134,38 @@ def _lexeme(term: str) -> str:
     return "'" + term.replace("'", "''") + "'"
 
 
-async def text_query(db: AsyncSession, kb_id: uuid.UUID, query: str) -> TextQuery | None:
-    """The question's terms, normalised as the chunks' were, with their document frequencies in one round trip."""
+async def text_query(db: AsyncSession, kb: uuid.UUID | Sequence[uuid.UUID], query: str) -> TextQuery | None:
+    """The question's terms, normalised as the chunks' were, with their document frequencies in one round trip.
+
+    Several knowledge bases count as one corpus (document frequencies and N summed), so a chunk's share of the
+    question means the same in each of them and their full-text scores can be compared (docs/knowledge.md)."""
     terms = query_terms(query)
     if not terms:
         return None
-    rows = (
+    kbs = [kb] if isinstance(kb, uuid.UUID) else list(kb)
+    found = (
         await db.execute(
             text(
                 # N from the documents' chunk counts (kept with every insert and delete): a handful of rows,
                 # where counting the chunks themselves scans an index of the whole base on every question.
-                "SELECT q.term, t.df, (SELECT coalesce(sum(chunks_total), 0) FROM documents "
-                "WHERE knowledge_base_id = :kb) "
+                "SELECT q.term, sum(t.df), (SELECT coalesce(sum(chunks_total), 0) FROM documents "
+                "WHERE knowledge_base_id = ANY(:kbs)) "
                 "FROM unnest(tsvector_to_array(to_tsvector('simple', :q))) AS q(term) "
-                "JOIN knowledge_terms t ON t.knowledge_base_id = :kb AND t.term = q.term AND t.df > 0"
+                "JOIN knowledge_terms t ON t.knowledge_base_id = ANY(:kbs) AND t.term = q.term AND t.df > 0 "
+                "GROUP BY q.term ORDER BY q.term"
             ),
-            {"kb": kb_id, "q": document_text(" ".join(terms))},
+            {"kbs": kbs, "q": document_text(" ".join(terms))},
         )
     ).all()
-    if not rows:
-        return None  # no word of the question occurs in this knowledge base
-    n = max(int(rows[0][2]), *(int(r[1]) for r in rows), 1)  # never below a df: idf stays positive
-    idf = {str(term): math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
+    if not found:
+        return None  # no word of the question occurs in these knowledge bases
+    rows = [(str(term), int(df), int(n)) for term, df, n in found]  # sums arrive as numeric
+    n = max(rows[0][2], *(r[1] for r in rows), 1)  # never below a df: idf stays positive
+    idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
     limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)
-    rarest = str(min(rows, key=lambda r: int(r[1]))[0])  # when every term is common, the least common one picks
-    selective = [str(term) for term, df, _ in rows if df <= limit] or [rarest]
+    rarest = min(rows, key=lambda r: r[1])[0]  # when every term is common, the least common one picks
+    selective = [term for term, df, _ in rows if df <= limit] or [rarest]
     return TextQuery(
         {t: w / total for t, w in idf.items()},
         " | ".join(_lexeme(t) for t in selective),
@@ -200,6 +207,24 @@ def _text_score(share: str, any_cover: str, all_cover: str, best_any: str, best_
 class TextHits:
     hits: list[Hit]
     density: Density
+    # chunk id → (share, any_cover, all_cover): what a score is made of, to score it again against another density
+    parts: dict[int, tuple[float, float, float]] = field(default_factory=dict)
+
+    def against(self, best: Density) -> list[Hit]:
+        """The hits scored against `best` (the densest among several bases searched together), best first."""
+        if best == self.density:
+            return self.hits
+        hits = [Hit(i, text_score(*self.parts[i], best), {"full_text": text_score(*self.parts[i], best)})
+                for i in (h.chunk_id for h in self.hits)]  # fmt: skip
+        return sorted(hits, key=lambda h: (-h.score, h.chunk_id))
+
+
+def text_score(share: float, any_cover: float, all_cover: float, best: Density) -> float:
+    """_text_score in Python, for hits measured against a density other than their own base's."""
+    density = (1 - ALL_WORDS) * min(any_cover / max(best.best_any, 1e-9), 1) + ALL_WORDS * min(
+        all_cover / max(best.best_all, 1e-9), 1
+    )
+    return share * (1 - PROXIMITY + PROXIMITY * density)
 
 
 async def full_text_hits(
@@ -218,7 +243,8 @@ async def full_text_hits(
     score = _text_score("share", "any_cover", "all_cover", "best_any", "best_all")
     rows = await db.execute(
         text(
-            f"SELECT id, {score} AS score, best_any, best_all FROM (SELECT *, max(any_cover) OVER () AS best_any, "  # noqa: S608
+            f"SELECT id, {score} AS score, best_any, best_all, share, any_cover, all_cover FROM (SELECT *, "  # noqa: S608
+            "max(any_cover) OVER () AS best_any, "
             "max(all_cover) OVER () AS best_all FROM (SELECT m.id, m.share, "
             "ts_rank_cd(c.tokens, CAST(:match AS tsquery)) AS any_cover, "
             "ts_rank_cd(c.tokens, CAST(:every AS tsquery)) AS all_cover FROM "
@@ -229,8 +255,9 @@ async def full_text_hits(
         {"match": tq.match, "every": tq.every, "k": k, **params, **share_params},
     )
     found = rows.all()
-    hits = [Hit(int(i), float(s), {"full_text": float(s)}) for i, s, _, _ in found]
-    return TextHits(hits, Density(float(found[0][2]), float(found[0][3])) if found else Density())
+    hits = [Hit(int(r[0]), float(r[1]), {"full_text": float(r[1])}) for r in found]
+    parts = {int(r[0]): (float(r[4]), float(r[5]), float(r[6])) for r in found}
+    return TextHits(hits, Density(float(found[0][2]), float(found[0][3])) if found else Density(), parts)
 
 
 async def score_both(
@@ -312,13 +339,15 @@ def fuse_weighted(candidates: list[Hit], vector_weight: float, k: int) -> list[H
 
 
 async def load(db: AsyncSession, hits: list[Hit]) -> list[dict[str, Any]]:
-    """The chunks behind `hits`, in order, with their documents' names and metadata and any parent passage."""
+    """The chunks behind `hits`, in order, with their documents' and knowledge bases' names, the documents'
+    metadata and any parent passage."""
     if not hits:
         return []
     rows = await db.execute(
         text(
             "SELECT c.id, c.document_id, d.name, c.ordinal, c.text, c.answer, p.text, c.section, c.page_start, "
-            "c.page_end, d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "c.page_end, d.metadata, kb.id, kb.name FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "JOIN knowledge_bases kb ON kb.id = c.knowledge_base_id "
             "LEFT JOIN chunk_parents p ON p.document_id = c.document_id AND p.ordinal = c.parent_ordinal "
             "WHERE c.id = ANY(:ids)"
         ),
@@ -331,6 +360,7 @@ async def load(db: AsyncSession, hits: list[Hit]) -> list[dict[str, Any]]:
         if r is not None:
             out.append({"chunk_id": r[0], "document_id": r[1], "document_name": r[2], "ordinal": r[3], "text": r[4],
                         "answer": r[5], "parent_text": r[6], "section": r[7], "page_start": r[8], "page_end": r[9],
-                        "metadata": r[10] or {}, "score": round(h.score, 6),
+                        "metadata": r[10] or {}, "knowledge_base_id": r[11], "knowledge_base_name": r[12],
+                        "score": round(h.score, 6),
                         "scores": {m: None if s is None else round(s, 6) for m, s in h.scores.items()}})  # fmt: skip
     return out

@@ -179,6 +179,49 @@ class RetrieveResponse(BaseModel):
     data: list[RetrievedChunk]
 
 
+class RetrievalHit(BaseModel):
+    """A passage found by the Retriever, with what a citation shows: `position` is its number in the answer's
+    sources ([1], [2]…), and the document's and knowledge base's names come with it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: int = Field(description="1-based rank across every knowledge base searched: the [n] of a citation")
+    chunk_id: int
+    document_id: uuid.UUID
+    document_name: str
+    knowledge_base_id: uuid.UUID
+    knowledge_base_name: str
+    ordinal: int = Field(description="the chunk's place in its document")
+    text: str
+    answer: str | None = None  # Q&A pairs: `text` is the question
+    parent_text: str | None = None  # parent–child bases: the passage the matched child belongs to
+    section: str
+    page_start: int | None
+    page_end: int | None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    score: float
+    scores: HitScores
+
+    @property
+    def passage(self) -> str:
+        """What a prompt should quote: the parent passage if there is one, else the chunk, with a Q&A answer."""
+        body = self.parent_text or self.text
+        return f"{body}\n{self.answer}" if self.answer else body
+
+
+class Retrieval(BaseModel):
+    """What the Retriever found for one question, best first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: str
+    hits: list[RetrievalHit]
+    vector_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="weighted hybrid: embedding model → the vector weight its knowledge bases' hits were fused with",
+    )
+
+
 class ChunkPublic(BaseModel):
     id: int
     ordinal: int

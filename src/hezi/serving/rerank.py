@@ -1,23 +1,33 @@
 """Reranking through a provider's `/rerank` endpoint — the shape Jina, Cohere v2, vLLM, Xinference and llama.cpp's
-server share: {model, query, documents} → {results: [{index, relevance_score}]}."""
+server share: {model, query, documents} → {results: [{index, relevance_score}]}.
+
+`Reranker` is knowledge's rerank port (`hezi.knowledge.access.Rerank`), built once at start over the provider
+directory: the look-up opens its own short session, so no database connection is held while the reranker answers."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from hezi.errors import InvalidInput
 from hezi.serving import remote
-from hezi.serving.providers import ProviderService
+from hezi.serving.providers import RemoteTarget
 
 
 class RerankerNotFound(InvalidInput):
     code = "reranker_not_found"
 
 
+class Providers(Protocol):
+    """What the reranker needs of providers: ProviderDirectory (built once) or a request's ProviderService."""
+
+    async def resolve(self, workspace_id: uuid.UUID | None, model: str) -> RemoteTarget | None: ...
+
+
 class Reranker:
     """Scores passages for a query with a workspace's provider model ("provider/model")."""
 
-    def __init__(self, providers: ProviderService) -> None:
+    def __init__(self, providers: Providers) -> None:
         self.providers = providers
 
     async def __call__(self, workspace_id: uuid.UUID, model: str, query: str, passages: list[str]) -> list[float]:

@@ -179,28 +179,15 @@ class RetrieveResponse(BaseModel):
     data: list[RetrievedChunk]
 
 
-class RetrievalHit(BaseModel):
+class RetrievalHit(RetrievedChunk):
     """A passage found by the Retriever, with what a citation shows: `position` is its number in the answer's
-    sources ([1], [2]…), and the document's and knowledge base's names come with it."""
+    sources ([1], [2]…), and the knowledge base it came from is named beside its document."""
 
     model_config = ConfigDict(frozen=True)
 
     position: int = Field(description="1-based rank across every knowledge base searched: the [n] of a citation")
-    chunk_id: int
-    document_id: uuid.UUID
-    document_name: str
     knowledge_base_id: uuid.UUID
     knowledge_base_name: str
-    ordinal: int = Field(description="the chunk's place in its document")
-    text: str
-    answer: str | None = None  # Q&A pairs: `text` is the question
-    parent_text: str | None = None  # parent–child bases: the passage the matched child belongs to
-    section: str
-    page_start: int | None
-    page_end: int | None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    score: float
-    scores: HitScores
 
     @property
     def passage(self) -> str:

@@ -22,12 +22,14 @@ from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
 from hezi.hardware.metrics import HardwareCollector
 from hezi.hardware.sampler import HardwareSampler
+from hezi.knowledge.retriever import Retriever
 from hezi.secrets import SecretBox
 from hezi.serving.client import ModelClient
 from hezi.serving.gateway import Gateway
 from hezi.serving.metered import MeteredEmbedder
 from hezi.serving.metrics import ServingMetrics
 from hezi.serving.providers import ProviderDirectory
+from hezi.serving.rerank import Reranker
 from hezi.serving.supervisor import Supervisor
 from hezi.serving.usage import UsageMeter
 from hezi.settings import Settings
@@ -47,6 +49,8 @@ class Services:
     providers: ProviderDirectory
     models: ModelClient  # the one way to ask a model for tokens or vectors
     embed: MeteredEmbedder  # knowledge's embedding port, over `models`
+    reranker: Reranker  # knowledge's rerank port, over the workspaces' providers
+    retriever: Retriever  # searches several knowledge bases at once, for agents and apps
     metrics_registry: CollectorRegistry
     prober: Prober
     sampler: HardwareSampler
@@ -75,6 +79,8 @@ async def open_services(
     egress = EgressPolicy.from_setting(settings.egress_allow_cidrs)
     providers = ProviderDirectory(sessionmaker, secrets, egress)
     models = ModelClient(gateway, meter, providers.resolve, providers.exposed)
+    embed = MeteredEmbedder(models)
+    reranker = Reranker(providers)
     prober = await asyncio.to_thread(Prober, data_dir)
     sampler = HardwareSampler(prober, sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds)
     registry.register(HardwareCollector(sampler))
@@ -82,7 +88,8 @@ async def open_services(
         settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
         visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
-        embed=MeteredEmbedder(models), metrics_registry=registry, prober=prober, sampler=sampler,
+        embed=embed, reranker=reranker, retriever=Retriever(sessionmaker, embed, reranker),
+        metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,
     )  # fmt: skip
     try:

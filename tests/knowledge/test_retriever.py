@@ -12,7 +12,6 @@ import pytest
 from hezi.knowledge.access import KnowledgeBaseNotFound
 from hezi.knowledge.retriever import Retriever
 from hezi.knowledge.schemas import MetadataCondition, Retrieval, RetrievalSettings
-from hezi.serving.rerank import Reranker
 from tests.conftest import LiveServer
 from tests.helpers import Api
 from tests.knowledge.test_knowledge_api import add_text, base
@@ -43,9 +42,8 @@ def admin(model_server: LiveServer) -> Api:
 
 @pytest.fixture(scope="module")
 def retriever(model_server: LiveServer) -> Retriever:
-    services = model_server.app.state.services
-    # When the composition root holds the retriever, this is `services.retriever`.
-    return Retriever(services.sessionmaker, services.embed, Reranker(services.providers))
+    retriever: Retriever = model_server.app.state.services.retriever
+    return retriever
 
 
 @pytest.fixture(scope="module")

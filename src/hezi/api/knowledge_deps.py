@@ -6,16 +6,15 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from hezi.api.deps import RuntimeDep, SessionDep, SettingsDep
+from hezi.api.deps import RuntimeDep, ServicesDep, SessionDep, SettingsDep
 from hezi.jobs.knowledge import defer_ingest
 from hezi.knowledge.access import Defer
 from hezi.knowledge.bases import BaseService
 from hezi.knowledge.chunks import ChunkService
 from hezi.knowledge.documents import DocumentService
 from hezi.knowledge.search import SearchService
-from hezi.serving.rerank import Reranker
 
 
 def _files(settings: SettingsDep) -> Path:
@@ -29,22 +28,20 @@ def _defer(runtime: RuntimeDep) -> Defer:
     return defer
 
 
-def get_bases(request: Request, db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> BaseService:
-    return BaseService(db, _files(settings), request.app.state.services.embed, _defer(runtime))
+def get_bases(services: ServicesDep, db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> BaseService:
+    return BaseService(db, _files(settings), services.embed, _defer(runtime))
 
 
 def get_documents(db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> DocumentService:
     return DocumentService(db, _files(settings), _defer(runtime))
 
 
-def get_chunks(request: Request, db: SessionDep) -> ChunkService:
-    return ChunkService(db, request.app.state.services.embed)
+def get_chunks(services: ServicesDep, db: SessionDep) -> ChunkService:
+    return ChunkService(db, services.embed)
 
 
-def get_search(request: Request, db: SessionDep) -> SearchService:
-    services = request.app.state.services
-    # The reranker reads providers through the directory (its own short session), not the request's session.
-    return SearchService(db, services.embed, Reranker(services.providers))
+def get_search(services: ServicesDep, db: SessionDep) -> SearchService:
+    return SearchService(db, services.embed, services.reranker)
 
 
 BasesDep = Annotated[BaseService, Depends(get_bases)]

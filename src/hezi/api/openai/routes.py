@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -71,32 +70,17 @@ async def list_models(caller: GatewayCallerDep, models: ModelsDep) -> dict[str, 
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(body: ChatCompletionRequest, caller: GatewayCallerDep, models: ModelsDep) -> Response:
     try:
-        stream = await models.stream(body, caller.attribution())
+        return await wire.answer(await models.stream(body, caller.attribution()), body)
     except ProviderRefused as exc:
         return _relay(exc)
-    cid = wire.new_id("chatcmpl")
-    if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return wire.event_stream(wire.chat_chunks(stream, cid=cid, model=body.model, include_usage=include_usage))
-    result = await stream.collect()
-    return JSONResponse(wire.chat_completion(result, cid=cid, created=int(time.time()), model=body.model))
 
 
 @router.post("/completions", response_model=None)
 async def completions(body: CompletionRequest, caller: GatewayCallerDep, models: ModelsDep) -> Response:
     try:
-        stream = await models.complete_stream(body, caller.attribution())
+        return await wire.answer(await models.complete_stream(body, caller.attribution()), body)
     except ProviderRefused as exc:
         return _relay(exc)
-    cid = wire.new_id("cmpl")
-    if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return wire.event_stream(wire.completion_chunks(stream, cid=cid, model=body.model, include_usage=include_usage))
-    result = await stream.collect()
-    prefix = body.text if body.echo else ""
-    return JSONResponse(
-        wire.text_completion(result, cid=cid, created=int(time.time()), model=body.model, prefix=prefix)
-    )
 
 
 @router.post("/embeddings", response_model=None)

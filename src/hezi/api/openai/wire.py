@@ -12,13 +12,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from hezi.api.errors import status_of
 from hezi.api.shapes import OPENAI
 from hezi.errors import DomainError
 from hezi.serving.client import ChatStream, ModelInfo
 from hezi.serving.events import ChatEvent, ChatResult, Finished, Started, TextDelta, ToolCall
+from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest
 
 
 def sse(payload: dict[str, Any] | str) -> bytes:
@@ -118,11 +119,17 @@ def event_stream(chunks: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-def chat_chunks(stream: ChatStream, **kw: Any) -> AsyncIterator[bytes]:
-    """Chat completion chunks as OpenAI streams them."""
-    return _chunks(stream, _chat_choice, "chat.completion.chunk", **kw)
-
-
-def completion_chunks(stream: ChatStream, **kw: Any) -> AsyncIterator[bytes]:
-    """Text completion chunks as OpenAI streams them."""
-    return _chunks(stream, _text_choice, "text_completion", **kw)
+async def answer(stream: ChatStream, body: ChatCompletionRequest | CompletionRequest) -> Response:
+    """The answer as OpenAI sends it: chunks as server-sent events (`stream`), or one chat or text completion."""
+    chat = isinstance(body, ChatCompletionRequest)
+    cid = new_id("chatcmpl" if chat else "cmpl")
+    if body.stream:
+        choice, obj = (_chat_choice, "chat.completion.chunk") if chat else (_text_choice, "text_completion")
+        usage = bool(body.stream_options and body.stream_options.include_usage)
+        return event_stream(_chunks(stream, choice, obj, cid=cid, model=body.model, include_usage=usage))
+    result = await stream.collect()
+    created = int(time.time())
+    if isinstance(body, ChatCompletionRequest):
+        return JSONResponse(chat_completion(result, cid=cid, created=created, model=body.model))
+    prefix = body.text if body.echo else ""  # `echo` puts the prompt before the text
+    return JSONResponse(text_completion(result, cid=cid, created=created, model=body.model, prefix=prefix))

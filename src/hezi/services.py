@@ -70,7 +70,11 @@ async def open_services(
     """Build every service; on exit stop the sampler and the model workers and write the last usage rows."""
     data_dir = settings.resolved_data_dir
     supervisor = Supervisor(settings.run_dir, data_dir / "logs")
-    gateway = Gateway(supervisor, queue_per_model=settings.gateway_queue_per_model)
+    gateway = Gateway(
+        supervisor,
+        queue_per_model=settings.gateway_queue_per_model,
+        wait_for_replica=settings.gateway_wait_for_replica_seconds,
+    )
     registry = CollectorRegistry()
     metrics = ServingMetrics(registry, supervisor)
     meter = UsageMeter(sessionmaker, observe=metrics.observe)

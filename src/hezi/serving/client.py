@@ -156,8 +156,11 @@ class ModelClient:
         names = await self._list_remote(workspace_id)
         return local + [ModelInfo(n, "remote", n.split("/")[0]) for n in names]
 
-    async def stream(self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat") -> ChatStream:
-        """Start a chat answer. Refusals raise here, before any event, so an HTTP caller can still pick a status."""
+    async def stream(
+        self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat", deadline: float | None = None
+    ) -> ChatStream:
+        """Start a chat answer. Refusals raise here, before any event, so an HTTP caller can still pick a status.
+        `deadline` (time.monotonic()) bounds the wait for a model that is starting or restarting."""
         usage = Usage.of(who, request.model, endpoint)
         target = await self._resolve_remote(who.workspace_id, request.model)
         if target is not None:
@@ -165,14 +168,16 @@ class ModelClient:
             source = await self._refused_is_metered(usage, remote.events(target, "/chat/completions", body))
         else:
             events = await self._refused_is_metered(
-                usage, self.gateway.generate(request.model, request.worker_body(DEFAULT_MAX_TOKENS))
+                usage, self.gateway.generate(request.model, request.worker_body(DEFAULT_MAX_TOKENS), deadline=deadline)
             )
             source = _local_chat(events)
         return ChatStream(request.model, source, usage, self._record)
 
-    async def chat(self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat") -> ChatResult:
+    async def chat(
+        self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat", deadline: float | None = None
+    ) -> ChatResult:
         """A whole chat answer."""
-        return await (await self.stream(request, who, endpoint=endpoint)).collect()
+        return await (await self.stream(request, who, endpoint=endpoint, deadline=deadline)).collect()
 
     async def complete_stream(self, request: CompletionRequest, who: Attribution) -> ChatStream:
         """A plain text completion (no chat template), as events."""

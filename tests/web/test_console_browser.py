@@ -53,6 +53,11 @@ def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, 
     name = f"browser-test-{uuid.uuid4().hex[:8]}"
     page.get_by_test_id("apikey-create").click()
     page.get_by_test_id("apikey-name-input").fill(name)
+    # With limits: 30 requests a minute and 50,000 tokens a day (empty would mean unlimited).
+    expect(page.get_by_test_id("apikey-rpm-input")).to_have_attribute("placeholder", "Unlimited")
+    page.get_by_test_id("apikey-rpm-input").fill("30")
+    page.get_by_test_id("apikey-tokens-input").fill("50000")
+    shot(page, "apikey-create-form-en")
     page.get_by_test_id("apikey-create-form-submit").click()
 
     # The full key is shown once.
@@ -71,7 +76,21 @@ def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, 
     prefix = row.get_by_test_id("apikey-prefix").inner_text().rstrip("…")
     assert len(prefix) >= 6 and key.startswith(prefix) and prefix != key
     expect(page.get_by_text(key, exact=False)).to_have_count(0)
+    expect(row.get_by_test_id("apikey-limits")).to_have_text("30 req/min · 50,000 tokens/day")
     shot(page, "apikeys-en")
+
+    # The limits were stored with the key (the console works in the remembered workspace, else the first).
+    admin = live_server.admin()
+    try:
+        ws = page.evaluate("localStorage.getItem('hezi.workspace')") or admin.default_workspace()
+        listed = admin.get(f"/api/workspaces/{ws}/api-keys")
+        assert listed.status_code == 200, listed.text
+        stored = next(k for k in listed.json()["data"] if k["name"] == name)
+        assert stored["rate_limit_rpm"] == 30
+        assert stored["token_limit_per_day"] == 50_000
+        assert key.startswith(stored["prefix"])
+    finally:
+        admin.close()
 
     # The key works against the HTTP API.
     me = httpx.get(f"{live_server.url}/api/auth/me", headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -81,7 +100,13 @@ def test_sign_in_switch_language_and_create_an_api_key(live_server: LiveServer, 
     # The same page in Chinese, then log out through the user menu.
     switch_language(page, "zh-CN")
     expect(page.get_by_test_id("settings-tab-api-keys")).to_have_text("API 密钥")
+    expect(row.get_by_test_id("apikey-limits")).to_have_text("30 次/分钟 · 50,000 Token/天")
     shot(page, "apikeys-zh-CN")
+    page.get_by_test_id("apikey-create").click()
+    expect(page.get_by_test_id("apikey-tokens-input")).to_have_attribute("placeholder", "不限")
+    shot(page, "apikey-create-form-zh-CN")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("apikey-create-form")).to_have_count(0)
     switch_language(page, "en")
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("user-menu-logout").click()

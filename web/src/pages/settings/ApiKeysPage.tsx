@@ -1,6 +1,24 @@
 import { PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Checkbox, DatePicker, Flex, Form, Input, Popconfirm, Space, Table, Tag, Tooltip, Typography } from "antd";
+import {
+  Alert,
+  App,
+  Button,
+  Checkbox,
+  Col,
+  DatePicker,
+  Flex,
+  Form,
+  Input,
+  InputNumber,
+  Popconfirm,
+  Row,
+  Space,
+  Table,
+  Tag,
+  Tooltip,
+  Typography,
+} from "antd";
 import type { Dayjs } from "dayjs";
 import dayjs from "dayjs";
 import { useState } from "react";
@@ -9,7 +27,7 @@ import { api, unwrap, type ApiKeyCreated, type ApiKeyPublic, type WorkspaceRef }
 import { errorMessage } from "../../api/errors";
 import { queryKeys } from "../../api/queries";
 import { FormModal } from "../../components/FormModal";
-import { formatDateTime } from "../../components/format";
+import { formatDateTime, formatNumber } from "../../components/format";
 import { KeyRevealModal } from "../../components/KeyRevealModal";
 import { NeedsManager } from "../../components/NeedsRole";
 
@@ -17,10 +35,15 @@ interface CreateForm {
   name: string;
   scopes: string[];
   expires_at?: Dayjs | null;
+  rate_limit_rpm?: number | null;
+  token_limit_per_day?: number | null;
 }
 
 // The scopes the server knows (accounts/api_keys.py KNOWN_SCOPES).
 const SCOPES = ["api", "datasets"] as const;
+// The largest limits the server accepts (accounts/schemas.py RequestsPerMinute, TokensPerDay).
+const MAX_RPM = 1_000_000;
+const MAX_TOKENS_PER_DAY = 1_000_000_000_000;
 
 export function ApiKeysPage() {
   return <NeedsManager>{(workspace) => <ApiKeys workspace={workspace} key={workspace.id} />}</NeedsManager>;
@@ -39,6 +62,22 @@ function KeyStatus({ k }: { k: ApiKeyPublic }) {
   return <Tag color="success">{t("apiKeys.active")}</Tag>;
 }
 
+/** "30 req/min · 50,000 tokens/day", only the limits that are set; "Unlimited" when none is. */
+function KeyLimits({ k }: { k: ApiKeyPublic }) {
+  const { t } = useTranslation();
+  const parts: string[] = [];
+  if (k.rate_limit_rpm != null) parts.push(t("apiKeys.rpmValue", { value: formatNumber(k.rate_limit_rpm) }));
+  if (k.token_limit_per_day != null) parts.push(t("apiKeys.tokensValue", { value: formatNumber(k.token_limit_per_day) }));
+  if (parts.length === 0) {
+    return (
+      <Typography.Text type="secondary" data-testid="apikey-limits">
+        {t("apiKeys.unlimited")}
+      </Typography.Text>
+    );
+  }
+  return <span data-testid="apikey-limits">{parts.join(" · ")}</span>;
+}
+
 function ApiKeys({ workspace }: { workspace: WorkspaceRef }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -55,11 +94,17 @@ function ApiKeys({ workspace }: { workspace: WorkspaceRef }) {
     queryFn: () => unwrap(api.GET("/api/workspaces/{workspace_id}/api-keys", { params: { path } })),
   });
   const create = useMutation({
-    mutationFn: ({ name, scopes, expires_at }: CreateForm) =>
+    mutationFn: ({ name, scopes, expires_at, rate_limit_rpm, token_limit_per_day }: CreateForm) =>
       unwrap(
         api.POST("/api/workspaces/{workspace_id}/api-keys", {
           params: { path },
-          body: { name, scopes, expires_at: expires_at ? expires_at.endOf("day").toISOString() : null },
+          body: {
+            name,
+            scopes,
+            expires_at: expires_at ? expires_at.endOf("day").toISOString() : null,
+            rate_limit_rpm: rate_limit_rpm ?? null,
+            token_limit_per_day: token_limit_per_day ?? null,
+          },
         }),
       ),
     onSuccess: (k) => {
@@ -123,6 +168,7 @@ function ApiKeys({ workspace }: { workspace: WorkspaceRef }) {
               </Space>
             ),
           },
+          { title: t("apiKeys.limits"), key: "limits", render: (_, k) => <KeyLimits k={k} /> },
           { title: t("common.status"), key: "status", render: (_, k) => <KeyStatus k={k} /> },
           {
             title: t("common.createdAt"),
@@ -194,13 +240,44 @@ function ApiKeys({ workspace }: { workspace: WorkspaceRef }) {
             options={SCOPES.map((s) => ({ value: s, label: <>{t(`apiKeys.scope.${s}`)} <Typography.Text type="secondary" code>{s}</Typography.Text></> }))}
           />
         </Form.Item>
-        <Form.Item name="expires_at" label={t("apiKeys.expires")} extra={t("apiKeys.expiresHint")} style={{ marginBottom: 0 }}>
+        <Form.Item name="expires_at" label={t("apiKeys.expires")} extra={t("apiKeys.expiresHint")}>
           <DatePicker
             style={{ width: "100%" }}
             disabledDate={(d) => d.isBefore(dayjs(), "day")}
             placeholder={t("apiKeys.noExpiry")}
           />
         </Form.Item>
+        <Row gutter={16}>
+          <Col span={12}>
+            <Form.Item name="rate_limit_rpm" label={t("apiKeys.rpm")} extra={t("apiKeys.rpmHint")} style={{ marginBottom: 0 }}>
+              <InputNumber<number>
+                min={1}
+                max={MAX_RPM}
+                precision={0}
+                style={{ width: "100%" }}
+                placeholder={t("apiKeys.unlimited")}
+                data-testid="apikey-rpm-input"
+              />
+            </Form.Item>
+          </Col>
+          <Col span={12}>
+            <Form.Item
+              name="token_limit_per_day"
+              label={t("apiKeys.tokensPerDay")}
+              extra={t("apiKeys.tokensHint")}
+              style={{ marginBottom: 0 }}
+            >
+              <InputNumber<number>
+                min={1}
+                max={MAX_TOKENS_PER_DAY}
+                precision={0}
+                style={{ width: "100%" }}
+                placeholder={t("apiKeys.unlimited")}
+                data-testid="apikey-tokens-input"
+              />
+            </Form.Item>
+          </Col>
+        </Row>
       </FormModal>
 
       <KeyRevealModal created={created} onClose={() => setCreated(null)} />

@@ -62,7 +62,7 @@ function KeyStatus({ k }: { k: ApiKeyPublic }) {
   return <Tag color="success">{t("apiKeys.active")}</Tag>;
 }
 
-/** "30 req/min · 50,000 tokens/day", only the limits that are set; "Unlimited" when none is. */
+/** "30 req/min" over "50,000 tokens/day", only the limits that are set; "Unlimited" when none is. */
 function KeyLimits({ k }: { k: ApiKeyPublic }) {
   const { t } = useTranslation();
   const parts: string[] = [];
@@ -75,7 +75,14 @@ function KeyLimits({ k }: { k: ApiKeyPublic }) {
       </Typography.Text>
     );
   }
-  return <span data-testid="apikey-limits">{parts.join(" · ")}</span>;
+  // One limit a line, like the Created column: the table stays narrow enough to show every column.
+  return (
+    <Space orientation="vertical" size={0} data-testid="apikey-limits">
+      {parts.map((p) => (
+        <span key={p}>{p}</span>
+      ))}
+    </Space>
+  );
 }
 
 function ApiKeys({ workspace }: { workspace: WorkspaceRef }) {

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,9 +32,20 @@ def shot(page: Page, name: str, *, full_page: bool = False) -> None:
 
 def switch_language(page: Page, lang: str) -> None:
     """Pick a language from the header's menu; the choice is what the console remembers."""
-    page.get_by_test_id("lang-switch").click()
-    page.get_by_test_id(f"lang-option-{lang}").click()
-    page.wait_for_function("lang => window.localStorage.getItem('hezi.lang') === lang", arg=lang)
+    chosen = "lang => window.localStorage.getItem('hezi.lang') === lang"
+    # A modal closing a moment ago (its mask fading, focus going back) can swallow the click that opens the menu or
+    # picks the option: as a person would, open and pick again until the console has taken the choice.
+    for _ in range(5):
+        option = page.get_by_test_id(f"lang-option-{lang}")
+        try:
+            if not option.is_visible():
+                page.get_by_test_id("lang-switch").click(timeout=5000)
+            option.click(timeout=5000)
+            page.wait_for_function(chosen, arg=lang, timeout=5000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    page.wait_for_function(chosen, arg=lang)
     option = page.get_by_test_id(f"lang-option-{lang}")
     if option.is_visible():  # a page re-rendering under the menu (live charts) can keep it open a moment longer
         page.keyboard.press("Escape")

@@ -78,11 +78,12 @@ chromium:
 
 bench: install ## ratios against baselines measured in the same run (bench/gpu_check.py needs a GPU: run it by hand)
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/fit_accuracy.py
 	$(BIN)/python bench/knowledge.py
 
 # llama.cpp's own server, built from the source llama-cpp-python vendors, measured beside hezi. Cached outside the
-# repository; the first build takes several minutes.
+# repository; the first build takes several minutes. Once built, `make bench` measures it too.
 ANCHOR_DIR ?= $(HOME)/.cache/hezi-anchor
 bench-anchor: install
 	@test -x $(ANCHOR_DIR)/build/bin/llama-server || { \

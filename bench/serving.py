@@ -1,37 +1,44 @@
-"""Serving benchmark: hezi's gateway against llama-cpp-python called directly, measured in the same run.
+"""Serving benchmark: hezi's gateway against llama.cpp driven directly, measured in the same run.
 
-    .venv/bin/python bench/serving.py [--tokens 256] [--threads N] [--overhead-runs 40]
+    .venv/bin/python bench/serving.py [--tokens 256] [--threads N] [--overhead-runs 100] [--anchor llama-server]
 
-It starts `hezi serve` on a private data directory with the bundled SmolLM2 deployed (8 parallel sequences),
-then prints, each as a ratio against a baseline measured here and now (these machines are shared and noisy):
-  1. single stream: gateway tokens/s ÷ direct in-process tokens/s         (target ≥ 0.90)
+It starts `hezi serve` on a private data directory with the bundled SmolLM2 deployed (8 parallel sequences), loads
+the same GGUF in this process as the direct baseline, and prints, each against a baseline measured here and now
+(these machines are shared and noisy, so the two sides alternate rather than run one after the other):
+  1. single stream: gateway tokens/s ÷ direct tokens/s                    (target ≥ 0.95)
   2. eight streams: aggregate tokens/s ÷ single-stream tokens/s           (target ≥ 1.3)
      and p95 time to first token ÷ single-stream time to first token      (target ≤ 3)
-  3. a 1-token non-streaming request: p50 and p99 milliseconds added over the direct call
-Both sides use the same GGUF, the same raw prompt (the /v1/completions endpoint), temperature 0 and the same
-number of threads.
+  3. a 1-token non-streaming request: p50 and p99 milliseconds added over the direct call (targets ≤ 2 and ≤ 10),
+     split into the worker (its HTTP layer and batching loop, called on its Unix socket) and hezi's API process
+  4. with --anchor (or when `make bench-anchor` built one): hezi ÷ llama.cpp's own server, same GGUF and threads.
+The direct baseline is a plain llama.cpp decode loop (tokenize, one decode per token, a greedy sampler), the work
+hezi's engine does per token, not llama-cpp-python's high-level `create_completion`. Both sides use the same raw
+prompts (the /v1/completions endpoint), temperature 0 and the same number of threads.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import ctypes
 import json
+import logging
 import os
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hezi.serving.bundled import SMOLLM2_NAME, smollm2_path  # noqa: E402
+from _hezi import SMOLLM2_NAME, percentile, start_hezi
+
+from hezi.serving.bundled import smollm2_path
 
 PROMPTS = [
     "Once upon a time in a small village by the sea, there lived",
@@ -43,59 +50,109 @@ PROMPTS = [
     "Dear diary, today something strange happened:",
     "The causes of the industrial revolution were",
 ]
-PASSWORD = "bench-admin-password"
-_runs = iter(range(1_000_000))
+DEFAULT_ANCHOR = Path.home() / ".cache" / "hezi-anchor" / "build" / "bin" / "llama-server"
+_openers: list[str] = []  # words that are one token each, each opening one prompt only (see Direct.openers)
+
+Stream = tuple[int, float, float]  # tokens, seconds, time to first token
 
 
 def fresh(prompt: str) -> str:
-    """A prompt no cache has seen: every measurement reads its whole prompt, on both sides."""
-    return f"[{next(_runs)}] {prompt}"
+    """A prompt no cache has seen: its first token opens no other prompt of the run, so hezi's slots (which keep the
+    longest common prefix) reuse nothing and every measurement reads its whole prompt, on both sides. A counter
+    would not do: "[12]" and "[13]" share their first tokens."""
+    return f" {_openers.pop()} {prompt}"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+# --- the direct baseline: llama.cpp's C API in this process -----------------------------------------------------
 
 
-# --- the direct baseline -------------------------------------------------------------------------------
+class Direct:
+    """One sequence decoded the way hezi's engine decodes it: same model parameters, context size, batch and threads."""
+
+    def __init__(self, threads: int, n_ctx: int = 2048, n_batch: int = 512) -> None:
+        import llama_cpp as C
+
+        from hezi.serving.llamacpp.engine import load_model  # the worker's model parameters (no AMX repacking)
+
+        logging.getLogger("llama-cpp-python").setLevel(logging.WARNING)  # not a line per tensor
+
+        self.C = C
+        self.model = load_model(str(smollm2_path()), n_gpu_layers=0, extra_buffers=False)
+        self.vocab = C.llama_model_get_vocab(self.model)
+        cparams = C.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        cparams.n_batch = n_batch
+        cparams.n_ubatch = min(n_batch, 512)
+        cparams.n_seq_max = 1
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        cparams.no_perf = True
+        self.ctx = C.llama_init_from_model(self.model, cparams)
+        self.mem = C.llama_get_memory(self.ctx)
+        self.batch = C.llama_batch_init(n_batch, 0, 1)
+        self.sampler = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
+        C.llama_sampler_chain_add(self.sampler, C.llama_sampler_init_greedy())
+        self.piece = ctypes.create_string_buffer(256)
+
+    def openers(self, n: int) -> list[str]:
+        """`n` distinct words that are one token each with a space before them (the vocabulary's " word" tokens)."""
+        C, words = self.C, []
+        for token in range(1000, int(C.llama_vocab_n_tokens(self.vocab))):
+            n_bytes = C.llama_token_to_piece(self.vocab, token, self.piece, len(self.piece), 0, False)
+            text = self.piece.raw[:n_bytes].decode("utf-8", errors="replace")
+            word = text[1:]
+            one_word = text[:1] == " " and len(word) >= 4 and word.isascii() and word.isalpha()
+            if one_word and self._tokenize(text) == [token]:
+                words.append(word)
+                if len(words) == n:
+                    return words
+        raise RuntimeError(f"only {len(words)} one-token words in the vocabulary")
+
+    def _tokenize(self, text: str) -> list[int]:
+        data = text.encode()
+        arr = (self.C.llama_token * (len(data) + 8))()
+        n = self.C.llama_tokenize(self.vocab, data, len(data), arr, len(arr), True, True)
+        return list(arr[:n])
+
+    def _decode(self, tokens: list[int], start: int) -> None:
+        b = self.batch
+        for i, t in enumerate(tokens):
+            b.token[i], b.pos[i], b.n_seq_id[i], b.logits[i] = t, start + i, 1, 0
+            b.seq_id[i][0] = 0
+        b.logits[len(tokens) - 1] = 1
+        b.n_tokens = len(tokens)
+        if self.C.llama_decode(self.ctx, b) != 0:
+            raise RuntimeError("llama_decode failed")
+
+    def generate(self, prompt: str, max_tokens: int) -> Stream:
+        """(tokens, seconds, time to first token) of one greedy generation from an empty cache."""
+        C = self.C
+        start = time.perf_counter()
+        tokens = self._tokenize(prompt)
+        C.llama_memory_seq_rm(self.mem, 0, -1, -1)
+        C.llama_sampler_reset(self.sampler)
+        self._decode(tokens, 0)
+        pos, out, first, text = len(tokens), 0, 0.0, b""
+        while True:
+            token = C.llama_sampler_sample(self.sampler, self.ctx, -1)
+            if C.llama_vocab_is_eog(self.vocab, token):
+                break
+            n = C.llama_token_to_piece(self.vocab, token, self.piece, len(self.piece), 0, False)
+            text += self.piece.raw[:n]
+            out += 1
+            if out == 1:
+                first = time.perf_counter() - start
+            if out >= max_tokens:
+                break
+            self._decode([token], pos)
+            pos += 1
+        return out, time.perf_counter() - start, first
 
 
-def direct_llama(threads: int):  # type: ignore[no-untyped-def]
-    import llama_cpp
-    import llama_cpp.llama_cpp as lib
-
-    # The same model parameters hezi's worker uses: ggml's extra (AMX) buffer types crash multi-token
-    # batches on some Xeon VMs (docs/decisions/0006-llamacpp-worker.md), and Llama() has no switch for it.
-    original = lib.llama_model_default_params
-
-    def params():  # type: ignore[no-untyped-def]
-        p = original()
-        p.use_extra_bufts = False
-        return p
-
-    lib.llama_model_default_params = params
-    return llama_cpp.Llama(str(smollm2_path()), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+# --- over HTTP: hezi's gateway, hezi's worker on its socket, llama-server ----------------------------------------
 
 
-def direct_stream(llm, prompt: str, max_tokens: int) -> tuple[int, float, float]:  # type: ignore[no-untyped-def]
-    """(tokens, seconds, time to first token) for one streamed completion."""
-    llm.reset()
-    start = time.perf_counter()
-    first = None
-    tokens = 0
-    for _ in llm.create_completion(prompt, max_tokens=max_tokens, temperature=0, stream=True):
-        if first is None:
-            first = time.perf_counter() - start
-        tokens += 1
-    return tokens, time.perf_counter() - start, first or 0.0
-
-
-# --- through the gateway --------------------------------------------------------------------------------
-
-
-def gateway_stream(url: str, key: str, prompt: str, max_tokens: int) -> tuple[int, float, float]:
+def server_stream(url: str, key: str, prompt: str, max_tokens: int) -> Stream:
     """(tokens, seconds, time to first token) of one streamed /v1/completions call (hezi or llama-server)."""
     body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
             "stream_options": {"include_usage": True}}  # fmt: skip
@@ -120,134 +177,151 @@ def gateway_stream(url: str, key: str, prompt: str, max_tokens: int) -> tuple[in
     return tokens or pieces, time.perf_counter() - start, first or 0.0
 
 
-def measure_server(url: str, key: str, n: int) -> tuple[float, float, float, float]:
-    """Single-stream tok/s and TTFT, eight-stream aggregate tok/s and p95 TTFT, on fresh prompts."""
-    gateway_stream(url, key, fresh(PROMPTS[0]), 16)  # warm-up
-    single = [gateway_stream(url, key, fresh(PROMPTS[0]), n) for _ in range(3)]
+def eight_streams(url: str, key: str, n: int) -> tuple[float, float]:
+    """Aggregate tok/s and p95 time to first token of eight streams at once."""
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         start = time.perf_counter()
-        eight = list(pool.map(lambda p: gateway_stream(url, key, fresh(p), n), PROMPTS))
+        eight = list(pool.map(lambda p: server_stream(url, key, fresh(p), n), PROMPTS))
         wall = time.perf_counter() - start
-    return (
-        statistics.median(t / s for t, s, _ in single),
-        statistics.median(f for _, _, f in single),
-        sum(t for t, _, _ in eight) / wall,
-        percentile([f for _, _, f in eight], 0.95),
-    )
+    return sum(t for t, _, _ in eight) / wall, percentile([f for _, _, f in eight], 0.95)
 
 
-def anchor(binary: str, threads: int, n: int) -> tuple[float, float, float, float]:
-    """The same figures for llama.cpp's own server (--parallel 8), started here on the same GGUF and threads."""
+def one_token_calls(key: str, url: str, socket: Path) -> tuple[Callable[[str], None], Callable[[str], None], Any]:
+    """A 1-token completion through the gateway, and straight to the worker's socket (its internal protocol)."""
+    gateway = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"})
+    worker = httpx.Client(transport=httpx.HTTPTransport(uds=str(socket)), base_url="http://worker", timeout=60)
+
+    def via_gateway(prompt: str) -> None:
+        body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": 1, "temperature": 0}
+        gateway.post("/v1/completions", json=body).raise_for_status()
+
+    def via_worker(prompt: str) -> None:
+        r = worker.post("/generate", json={"prompt": prompt, "max_tokens": 1, "temperature": 0})
+        if r.status_code != 200 or '"done"' not in r.text:
+            raise RuntimeError(f"worker answered {r.status_code}: {r.text[:200]}")
+
+    def close() -> None:
+        gateway.close()
+        worker.close()
+
+    return via_gateway, via_worker, close
+
+
+def start_anchor(binary: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    """llama.cpp's own server (--parallel 8, 2048 tokens per sequence) on the same GGUF and threads."""
     port = 19000 + os.getpid() % 1000
     argv = [binary, "-m", str(smollm2_path()), "--port", str(port), "--parallel", "8", "-c", str(2048 * 8),
             "-t", str(threads), "-tb", str(threads), "--no-repack"]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        return measure_server(url, "none", n)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def start_hezi(threads: int) -> tuple[subprocess.Popen[bytes], str, str]:
-    data = Path(tempfile.mkdtemp(prefix="hezi-bench-"))
-    port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "HEZI_DATA_DIR": str(data), "HEZI_PORT": str(port), "HEZI_ADMIN_PASSWORD": PASSWORD,
-           "HEZI_RUN_WORKER": "false", "HEZI_LOG_LEVEL": "WARNING"}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "hezi", "serve"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    token = None
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if token is None:
-                r = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": PASSWORD}, timeout=5)
-                if r.status_code == 200:
-                    token = r.json()["token"]
-            if token:
-                auth = {"Authorization": f"Bearer {token}"}
-                models = httpx.get(f"{url}/api/models", headers=auth, timeout=5).json()["data"]
-                chat = next(m for m in models if m["name"] == SMOLLM2_NAME)
-                dep = chat["deployment"]
-                if dep["status"] == "ready":
-                    if dep["threads"] != threads:  # same threads as the direct baseline
-                        spec = {"context_size": 2048, "parallel": 8, "threads": threads}
-                        httpx.put(f"{url}/api/models/{chat['id']}/deployment", json=spec, headers=auth, timeout=30)
-                        time.sleep(1)
-                        continue
-                    ws = httpx.get(f"{url}/api/auth/me", headers=auth).json()["workspaces"][0]["id"]
-                    key = httpx.post(f"{url}/api/workspaces/{ws}/api-keys", json={"name": "bench"}, headers=auth).json()
-                    return proc, url, key["key"]
-        except (httpx.TransportError, StopIteration, KeyError):
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
             pass
         time.sleep(0.3)
     proc.kill()
-    raise SystemExit("hezi did not start in time")
+    raise SystemExit("llama-server did not start")
+
+
+def ms(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values) * 1000, percentile(values, 0.99) * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--overhead-runs", type=int, default=40)
-    parser.add_argument("--anchor", help="a llama-server binary to measure beside hezi (make bench-anchor builds one)")
+    parser.add_argument("--overhead-runs", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the stream measurements")
+    parser.add_argument("--anchor", help=f"a llama-server binary to measure beside hezi (default {DEFAULT_ANCHOR})")
     args = parser.parse_args()
     n = args.tokens
+    anchor_bin = args.anchor or (str(DEFAULT_ANCHOR) if os.access(DEFAULT_ANCHOR, os.X_OK) else None)
 
-    proc, url, key = start_hezi(args.threads)
+    direct = Direct(args.threads)
+    _openers.extend(direct.openers(20 + args.rounds * (2 + 2 * len(PROMPTS)) + 3 * (args.overhead_runs + 1)))
+    hezi = start_hezi(args.threads)
+    anchor = start_anchor(anchor_bin, args.threads) if anchor_bin else None
     try:
-        gw_tps, gw_ttft, agg_tps, p95_ttft = measure_server(url, key, n)
+        url, key = hezi.url, hezi.key
+        # Warm-up: every side reads a prompt and generates a few tokens once.
+        direct.generate(fresh(PROMPTS[0]), 16)
+        server_stream(url, key, fresh(PROMPTS[0]), 16)
+        if anchor:
+            server_stream(anchor[1], "none", fresh(PROMPTS[0]), 16)
+        gw_single: list[Stream] = []
+        di_single: list[Stream] = []
+        an_single: list[Stream] = []
+        gw_eight: list[tuple[float, float]] = []
+        an_eight: list[tuple[float, float]] = []
+        for _ in range(args.rounds):  # alternate, so drift in the machine's load falls on both sides alike
+            gw_single.append(server_stream(url, key, fresh(PROMPTS[0]), n))
+            di_single.append(direct.generate(fresh(PROMPTS[0]), n))
+            if anchor:
+                an_single.append(server_stream(anchor[1], "none", fresh(PROMPTS[0]), n))
+            gw_eight.append(eight_streams(url, key, n))
+            if anchor:
+                an_eight.append(eight_streams(anchor[1], "none", n))
 
-        one = {"model": SMOLLM2_NAME, "max_tokens": 1, "temperature": 0}
-        gw_lat = []
-        with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}"}) as http:
-            http.post(f"{url}/v1/completions", json={**one, "prompt": fresh(PROMPTS[1])})
+        via_gateway, via_worker, close = one_token_calls(key, url, hezi.chat_socket)
+        gw_lat: list[float] = []
+        wk_lat: list[float] = []
+        di_lat: list[float] = []
+        try:
+            for call in (via_gateway, via_worker, lambda p: direct.generate(p, 1)):  # warm every path
+                call(fresh(PROMPTS[1]))
+            paths = ((via_gateway, gw_lat), (via_worker, wk_lat), (lambda p: direct.generate(p, 1), di_lat))
             for _ in range(args.overhead_runs):
-                body = {**one, "prompt": fresh(PROMPTS[1])}
-                t0 = time.perf_counter()
-                http.post(f"{url}/v1/completions", json=body).raise_for_status()
-                gw_lat.append((time.perf_counter() - t0) * 1000)
+                for call, out in paths:
+                    prompt = fresh(PROMPTS[1])
+                    t0 = time.perf_counter()
+                    call(prompt)
+                    out.append(time.perf_counter() - t0)
+        finally:
+            close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        hezi.stop()
+        if anchor:
+            anchor[0].terminate()
+            anchor[0].wait(timeout=30)
 
-    # The direct baseline runs after hezi stopped, so the two never share the CPU.
-    llm = direct_llama(args.threads)
-    direct_stream(llm, fresh(PROMPTS[0]), 16)
-    di = [direct_stream(llm, fresh(PROMPTS[0]), n) for _ in range(3)]
-    di_tps = statistics.median(t / s for t, s, _ in di)
-    di_lat = []
-    for _ in range(args.overhead_runs):
-        prompt = fresh(PROMPTS[1])
-        llm.reset()
-        t0 = time.perf_counter()
-        llm.create_completion(prompt, max_tokens=1, temperature=0)
-        di_lat.append((time.perf_counter() - t0) * 1000)
+    def tps(streams: list[Stream]) -> float:
+        return statistics.median(t / s for t, s, _ in streams)
 
-    print(f"# serving benchmark — SmolLM2-135M Q4_1, {args.threads} threads, {n} tokens per stream")
+    def ttft(streams: list[Stream]) -> float:
+        return statistics.median(f for _, _, f in streams)
+
+    gw_tps, di_tps = tps(gw_single), tps(di_single)
+    agg_tps = statistics.median(a for a, _ in gw_eight)
+    p95_ttft = statistics.median(p for _, p in gw_eight)
+    gw50, gw99 = ms(gw_lat)
+    wk50, wk99 = ms(wk_lat)
+    di50, di99 = ms(di_lat)
+    print(f"# serving benchmark — SmolLM2-135M Q4_1, {args.threads} threads, {n} tokens per stream, "
+          f"{args.rounds} alternating rounds, {args.overhead_runs} 1-token requests per path")  # fmt: skip
     print(f"single stream   gateway {gw_tps:7.1f} tok/s   direct {di_tps:7.1f} tok/s   "
-          f"ratio {gw_tps / di_tps:.2f}  (target >= 0.90)")  # fmt: skip
+          f"ratio {gw_tps / di_tps:.2f}  (target >= 0.95)")  # fmt: skip
     print(f"eight streams   aggregate {agg_tps:7.1f} tok/s ÷ single {gw_tps:7.1f} tok/s = "
           f"{agg_tps / gw_tps:.2f}  (target >= 1.3)")  # fmt: skip
-    print(f"time to first   p95 of eight {p95_ttft * 1000:6.1f} ms ÷ single {gw_ttft * 1000:6.1f} ms = "
-          f"{p95_ttft / gw_ttft:.2f}  (target <= 3)")  # fmt: skip
-    print(f"1-token request gateway p50 {statistics.median(gw_lat):6.1f} ms p99 {percentile(gw_lat, 0.99):6.1f} ms; "
-          f"direct p50 {statistics.median(di_lat):6.1f} ms p99 {percentile(di_lat, 0.99):6.1f} ms; "
-          f"added p50 {statistics.median(gw_lat) - statistics.median(di_lat):+.1f} ms, "
-          f"p99 {percentile(gw_lat, 0.99) - percentile(di_lat, 0.99):+.1f} ms")  # fmt: skip
-    if args.anchor:
-        a_tps, a_ttft, a_agg, a_p95 = anchor(args.anchor, args.threads, n)
-        print(f"llama-server    single {a_tps:7.1f} tok/s; eight ÷ single = {a_agg / a_tps:.2f}; p95 first token "
-              f"{a_p95 * 1000:6.1f} ms ÷ single {a_ttft * 1000:6.1f} ms = {a_p95 / a_ttft:.2f}")  # fmt: skip
+    print(f"time to first   p95 of eight {p95_ttft * 1000:6.1f} ms ÷ single {ttft(gw_single) * 1000:6.1f} ms = "
+          f"{p95_ttft / ttft(gw_single):.2f}  (target <= 3)")  # fmt: skip
+    print(f"1-token request gateway p50 {gw50:6.2f} ms p99 {gw99:6.2f} ms; worker socket p50 {wk50:6.2f} ms "
+          f"p99 {wk99:6.2f} ms; direct p50 {di50:6.2f} ms p99 {di99:6.2f} ms")  # fmt: skip
+    print(f"  added over direct: p50 {gw50 - di50:+.2f} ms (target <= 2), p99 {gw99 - di99:+.2f} ms (target <= 10); "
+          f"of which the worker {wk50 - di50:+.2f} / {wk99 - di99:+.2f} ms, "
+          f"hezi's API process {gw50 - wk50:+.2f} / {gw99 - wk99:+.2f} ms")  # fmt: skip
+    if anchor:
+        a_tps, a_agg = tps(an_single), statistics.median(a for a, _ in an_eight)
+        a_p95 = statistics.median(p for _, p in an_eight)
+        print(f"llama-server    single {a_tps:7.1f} tok/s; eight {a_agg:7.1f} tok/s; p95 first token of eight "
+              f"{a_p95 * 1000:6.1f} ms")  # fmt: skip
+        print(f"hezi ÷ llama-server: single stream {gw_tps / a_tps:.2f}×, eight streams {agg_tps / a_agg:.2f}×, "
+              f"time to first token at eight {a_p95 / p95_ttft:.2f}× (its p95 ÷ hezi's)")  # fmt: skip
+    else:
+        print("llama-server    not built (make bench-anchor builds it): no comparison")
 
 
 if __name__ == "__main__":

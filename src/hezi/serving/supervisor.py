@@ -82,14 +82,18 @@ class Replica:
 
     def client(self, timeout: float | None = None) -> httpx.AsyncClient:
         """A fresh client (for health checks, which must not share a broken connection)."""
-        transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path))
+        # Plain HTTP on a Unix socket: verify=False spares loading the CA bundle, ~40 ms of CPU on the event loop
+        # that serves every request, for each health check.
+        transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path), verify=False)
         return httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
 
     @property
     def shared(self) -> httpx.AsyncClient:
         """One pooled client per replica for serving requests: keeps connections to the worker open."""
         if self._shared is None:
-            transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path), limits=httpx.Limits(max_connections=None))
+            transport = httpx.AsyncHTTPTransport(
+                uds=str(self.socket_path), limits=httpx.Limits(max_connections=None), verify=False
+            )
             timeout = httpx.Timeout(None, connect=10.0)  # a stream may wait long in the queue, never to connect
             self._shared = httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
         return self._shared

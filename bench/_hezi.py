@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,12 +55,14 @@ class Hezi:
         return self.data_dir / "run" / f"{self.deployment_id.replace('-', '')[:12]}-0.sock"
 
     def stop(self) -> None:
+        """Stop hezi (which stops its workers and PostgreSQL), then remove its data directory."""
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def start_hezi(

@@ -28,19 +28,19 @@ def _defer(runtime: RuntimeDep) -> Defer:
     return defer
 
 
-def get_bases(services: ServicesDep, db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> BaseService:
+async def get_bases(services: ServicesDep, db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> BaseService:
     return BaseService(db, _files(settings), services.embed, _defer(runtime))
 
 
-def get_documents(db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> DocumentService:
+async def get_documents(db: SessionDep, settings: SettingsDep, runtime: RuntimeDep) -> DocumentService:
     return DocumentService(db, _files(settings), _defer(runtime))
 
 
-def get_chunks(services: ServicesDep, db: SessionDep) -> ChunkService:
+async def get_chunks(services: ServicesDep, db: SessionDep) -> ChunkService:
     return ChunkService(db, services.embed)
 
 
-def get_search(services: ServicesDep, db: SessionDep) -> SearchService:
+async def get_search(services: ServicesDep, db: SessionDep) -> SearchService:
     return SearchService(db, services.embed, services.reranker)
 
 

@@ -53,6 +53,8 @@ class Attribution:
     app_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
+    # Whether the key or app has a tokens-per-day limit: only then are its tokens charged (one write less a call).
+    token_limited: bool = False
 
 
 @dataclass
@@ -70,13 +72,19 @@ class Usage:
     app_id: uuid.UUID | None = None
     conversation_id: uuid.UUID | None = None
     run_id: uuid.UUID | None = None
+    token_limited: bool = False  # not stored: see Attribution
 
     @classmethod
     def of(cls, who: Attribution, model: str, endpoint: str) -> Usage:
         return cls(
             workspace_id=who.workspace_id, user_id=who.user_id, api_key_id=who.api_key_id, model=model,
             endpoint=endpoint, app_id=who.app_id, conversation_id=who.conversation_id, run_id=who.run_id,
+            token_limited=who.token_limited,
         )  # fmt: skip
+
+    def row(self, at: datetime) -> UsageRecord:
+        fields = {k: v for k, v in self.__dict__.items() if k != "token_limited"}
+        return UsageRecord(at=at, **fields)
 
 
 class UsageMeter:
@@ -119,7 +127,7 @@ class UsageMeter:
             try:
                 async with self.sessionmaker() as db:
                     now = utcnow()
-                    db.add_all([UsageRecord(at=now, **u.__dict__) for u in batch])
+                    db.add_all([u.row(now) for u in batch])
                     # Tokens count against the keys' and apps' daily limits in the same transaction as the rows.
                     await rate_limit.charge_usage(db, _spent(batch), now)
                     await db.commit()
@@ -142,7 +150,7 @@ class UsageMeter:
 def _spent(batch: list[Usage]) -> Counter[str]:
     spent: Counter[str] = Counter()
     for u in batch:
-        tokens = u.prompt_tokens + u.completion_tokens
+        tokens = u.prompt_tokens + u.completion_tokens if u.token_limited else 0
         if tokens and u.api_key_id is not None:
             spent[rate_limit.key_subject(u.api_key_id)] += tokens
         if tokens and u.app_id is not None:

@@ -17,7 +17,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 BeforeId = Annotated[int | None, Query(ge=1)]
 
 
-def get_reader(db: SessionDep) -> AuditReader:
+async def get_reader(db: SessionDep) -> AuditReader:
     return AuditReader(db)
 
 

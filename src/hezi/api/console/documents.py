@@ -27,7 +27,7 @@ from hezi.knowledge.schemas import (
 router = APIRouter(prefix="/workspaces/{workspace_id}/knowledge-bases/{kb_id}", tags=["knowledge"])
 
 
-def get_fetcher(services: ServicesDep, settings: SettingsDep) -> UrlFetcher:
+async def get_fetcher(services: ServicesDep, settings: SettingsDep) -> UrlFetcher:
     """URL imports go out through the egress guard and may bring in no more than an upload may."""
     return UrlFetcher(services.egress.allowed, max_bytes=settings.max_document_bytes,
                       timeout=settings.knowledge_url_timeout_seconds)  # fmt: skip

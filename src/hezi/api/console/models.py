@@ -14,7 +14,7 @@ from hezi.serving.schemas import DeploymentSpec, FitCheck, ModelImportPath, Mode
 router = APIRouter(prefix="/models", tags=["models"])
 
 
-def get_registry(services: ServicesDep, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
+async def get_registry(services: ServicesDep, db: SessionDep, settings: SettingsDep) -> ModelRegistry:
     return ModelRegistry(db, settings, services.supervisor, services.prober)
 
 

@@ -20,7 +20,7 @@ from hezi.serving.providers import (
 router = APIRouter(prefix="/workspaces/{workspace_id}/providers", tags=["providers"])
 
 
-def get_providers(services: ServicesDep, db: SessionDep) -> ProviderService:
+async def get_providers(services: ServicesDep, db: SessionDep) -> ProviderService:
     return services.providers.service(db)
 
 

@@ -21,7 +21,7 @@ class DatasetCaller:
     workspace_id: uuid.UUID  # the key's workspace: every dataset id is looked up in it, and only in it
 
 
-def bearer_header(request: Request) -> None:
+async def bearer_header(request: Request) -> None:
     """Dify's answers to a missing or malformed header (401), before any key is looked up."""
     header = request.headers.get("authorization", "")
     if " " not in header.strip():

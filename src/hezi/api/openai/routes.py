@@ -32,7 +32,8 @@ class GatewayCaller:
 
     def attribution(self) -> Attribution:
         p = self.caller.principal
-        return Attribution(self.workspace_id, p.user_id, p.api_key_id, app_id=p.app_id)
+        limited = p.limits.tokens_per_day is not None
+        return Attribution(self.workspace_id, p.user_id, p.api_key_id, app_id=p.app_id, token_limited=limited)
 
 
 async def gateway_caller(
@@ -49,7 +50,7 @@ async def gateway_caller(
     return GatewayCaller(caller, x_hezi_workspace)
 
 
-def get_models(services: ServicesDep) -> ModelClient:
+async def get_models(services: ServicesDep) -> ModelClient:
     return services.models
 
 

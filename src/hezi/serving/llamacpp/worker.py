@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -176,7 +178,19 @@ def _int(value: str | None) -> int:
         return -1
 
 
+def _end_with_parent() -> None:
+    """A worker must not outlive the hezi that started it: a server killed with SIGKILL cannot stop its workers,
+    and orphans would hold the model's memory and socket. Linux sends SIGTERM when the parent goes."""
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent went before the request took effect
+        sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _end_with_parent()
     parser = argparse.ArgumentParser(description="hezi llama.cpp worker (started by hezi serve)")
     parser.add_argument("--model", required=True)
     parser.add_argument("--name", required=True)

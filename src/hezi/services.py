@@ -17,6 +17,7 @@ import procrastinate
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.visitors import VisitorTokens
 from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
@@ -42,6 +43,7 @@ class Services:
     jobs: procrastinate.App
     secrets: SecretBox
     visitors: VisitorTokens  # signs and checks the anonymous visitors of published web apps
+    limiter: RateLimiter  # requests per minute and tokens per day, per key or app, held in PostgreSQL
     egress: EgressPolicy
     supervisor: Supervisor
     gateway: Gateway
@@ -90,7 +92,7 @@ async def open_services(
     registry.register(HardwareCollector(sampler))
     services = Services(
         settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
-        visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")),
+        visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")), limiter=RateLimiter(sessionmaker),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
         embed=embed, reranker=reranker, retriever=Retriever(sessionmaker, embed, reranker),
         metrics_registry=registry, prober=prober, sampler=sampler,

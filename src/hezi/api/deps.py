@@ -99,8 +99,8 @@ async def get_caller(caller: AnyCallerDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def get_rate_limiter(runtime: RuntimeDep) -> RateLimiter:
-    return RateLimiter(runtime.sessionmaker)
+async def get_rate_limiter(services: ServicesDep) -> RateLimiter:
+    return services.limiter
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

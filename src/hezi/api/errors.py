@@ -19,8 +19,6 @@ from hezi.api.shapes import (
     ErrorDetail,
     ErrorResponse,
     ErrorShape,
-    error_body,
-    openai_body,
     shape_for,
 )
 from hezi.errors import (
@@ -39,8 +37,8 @@ from hezi.errors import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CONSOLE_ERRORS", "ErrorDetail", "ErrorResponse", "ErrorShape", "error_body", "error_response", "install",
-    "openai_body", "respond", "status_of",
+    "CONSOLE_ERRORS", "ErrorDetail", "ErrorResponse", "ErrorShape", "error_response", "install", "respond",
+    "status_of",
 ]  # fmt: skip
 
 _STATUS: list[tuple[type[DomainError], int]] = [

@@ -20,6 +20,7 @@ from hezi.serving.openai_schemas import ChatCompletionRequest
 from hezi.serving.usage import Attribution
 from tests.conftest import LiveServer
 from tests.helpers import Api
+from tests.serving.providers import add_self_provider
 
 CALCULATOR = {
     "type": "function",
@@ -51,13 +52,7 @@ def remote_model(model_server: LiveServer, services: Services, workspace: uuid.U
     """hezi's own /v1 on loopback registered as the workspace's provider "self" (loopback allowed for the test)."""
     admin = model_server.admin()
     saved, services.egress.allowed = services.egress.allowed, parse_cidrs("127.0.0.0/8")
-    key = admin.create_key(admin.default_workspace(), name="upstream")["key"]
-    r = admin.post(
-        f"/api/workspaces/{workspace}/providers",
-        json={"name": "self", "base_url": f"{model_server.url}/v1", "api_key": key,
-              "models": [SMOLLM2_NAME, MINILM_NAME]},
-    )  # fmt: skip
-    assert r.status_code == 201, r.text
+    r, _ = add_self_provider(admin, model_server.url, str(workspace))
     yield f"self/{SMOLLM2_NAME}"
     admin.delete(f"/api/workspaces/{workspace}/providers/{r.json()['id']}")
     services.egress.allowed = saved

@@ -13,6 +13,7 @@ from hezi.egress import parse_cidrs
 from hezi.serving.bundled import MINILM_NAME, SMOLLM2_NAME
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error
+from tests.serving.providers import add_self_provider
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +52,7 @@ def test_provider_models_are_served_through_the_gateway(
     model_server: LiveServer, admin: Api, loopback_allowed: None
 ) -> None:
     ws = admin.create_workspace()["id"]
-    upstream_key = admin.create_key(admin.default_workspace(), name="upstream")["key"]
-    r = admin.post(
-        f"/api/workspaces/{ws}/providers",
-        json={"name": "self", "base_url": f"{model_server.url}/v1", "api_key": upstream_key,
-              "models": [SMOLLM2_NAME, MINILM_NAME]},
-    )  # fmt: skip
-    assert r.status_code == 201, r.text
+    r, upstream_key = add_self_provider(admin, model_server.url, ws)
     provider: dict[str, Any] = r.json()
     assert provider["has_api_key"] and "api_key" not in provider and upstream_key not in r.text
     with psycopg.connect(model_server.database_url) as conn:

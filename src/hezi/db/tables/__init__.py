@@ -10,15 +10,21 @@ from hezi.db.tables.accounts import (
     User,
     Workspace,
 )
+from hezi.db.tables.agents import Agent, AgentVersion, ToolProvider
+from hezi.db.tables.conversations import ChatFile, Conversation, Message
 from hezi.db.tables.hardware import HardwareSample
 from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
 __all__ = [
+    "Agent",
+    "AgentVersion",
     "ApiKey",
     "AuditEntry",
+    "ChatFile",
     "Chunk",
     "ChunkParent",
+    "Conversation",
     "Deployment",
     "Document",
     "HardwareSample",
@@ -26,10 +32,12 @@ __all__ = [
     "KnowledgeTerm",
     "LoginFailure",
     "Membership",
+    "Message",
     "Model",
     "Provider",
     "RateCounter",
     "Session",
+    "ToolProvider",
     "UsageRecord",
     "User",
     "Workspace",

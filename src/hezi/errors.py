@@ -56,6 +56,13 @@ class TooLarge(DomainError):
     code = "payload_too_large"
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed, but what it names cannot be used: a document that is not OpenAPI 3, a server that cannot be
+    reached (HTTP 422, like a field that fails validation)."""
+
+    code = "unprocessable"
+
+
 class UnsupportedType(InvalidInput):
     """A kind of content hezi does not accept (HTTP 415)."""
 

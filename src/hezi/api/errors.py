@@ -31,6 +31,7 @@ from hezi.errors import (
     TooManyRequests,
     Unauthenticated,
     Unavailable,
+    Unprocessable,
     UnsupportedType,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (UnsupportedType, 415),  # before InvalidInput, its base
+    (Unprocessable, 422),  # likewise
     (InvalidInput, 400),
     (Unauthenticated, 401),
     (Forbidden, 403),

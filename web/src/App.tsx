@@ -1,11 +1,11 @@
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect, type ReactNode } from "react";
+import { Card } from "antd";
 import { Navigate, Outlet, Route, Routes, useNavigate } from "react-router";
 import { setUnauthorizedHandler } from "./api/client";
 import { ConsoleLayout } from "./components/ConsoleLayout";
 import { RequireAuth } from "./components/RequireAuth";
-import { AgentsPage } from "./pages/AgentsPage";
+import { AgentsPage } from "./pages/agents/AgentsPage";
 import { AppsPage } from "./pages/AppsPage";
-import { ChatPage } from "./pages/ChatPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { KnowledgeBasePage } from "./pages/knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./pages/knowledge/KnowledgeListPage";
@@ -21,6 +21,14 @@ import { ProfilePage } from "./pages/settings/ProfilePage";
 import { SettingsPage } from "./pages/settings/SettingsPage";
 import { UsersPage } from "./pages/settings/UsersPage";
 import { WorkspacesPage } from "./pages/settings/WorkspacesPage";
+
+// The chat and the builder carry @ant-design/x, Markdown and KaTeX: chunks of their own, fetched when first opened.
+const ChatPage = lazy(() => import("./pages/chat/ChatPage").then((m) => ({ default: m.ChatPage })));
+const AgentBuilderPage = lazy(() => import("./pages/agents/AgentBuilderPage").then((m) => ({ default: m.AgentBuilderPage })));
+
+function Lazy({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Card loading />}>{children}</Suspense>;
+}
 
 /** Sends an expired or missing session to /login, remembering where the user was. */
 function SessionGuard() {
@@ -56,8 +64,24 @@ export function AppRoutes() {
           <Route path="knowledge" element={<KnowledgeListPage />} />
           <Route path="knowledge/:kbId" element={<KnowledgeBasePage />} />
           <Route path="agents" element={<AgentsPage />} />
+          <Route path="agents/tools" element={<AgentsPage />} />
+          <Route
+            path="agents/:agentId"
+            element={
+              <Lazy>
+                <AgentBuilderPage />
+              </Lazy>
+            }
+          />
           <Route path="apps" element={<AppsPage />} />
-          <Route path="chat" element={<ChatPage />} />
+          <Route
+            path="chat/:conversationId?"
+            element={
+              <Lazy>
+                <ChatPage />
+              </Lazy>
+            }
+          />
           <Route path="settings" element={<SettingsPage />}>
             <Route index element={<Navigate to="profile" replace />} />
             <Route path="profile" element={<ProfilePage />} />

@@ -16,6 +16,15 @@ export const queryKeys = {
   documents: (ws: string, kb: string) => ["workspaces", ws, "knowledge-bases", kb, "documents"] as const,
   chunks: (ws: string, kb: string, doc: string, page: number) =>
     ["workspaces", ws, "knowledge-bases", kb, "documents", doc, "chunks", page] as const,
+  agents: (ws: string) => ["workspaces", ws, "agents"] as const,
+  agent: (ws: string, id: string) => ["workspaces", ws, "agents", id] as const,
+  agentVersions: (ws: string, id: string) => ["workspaces", ws, "agents", id, "versions"] as const,
+  agentTemplates: (ws: string, lang: string) => ["workspaces", ws, "agent-templates", lang] as const,
+  tools: (ws: string) => ["workspaces", ws, "tools"] as const,
+  toolProviders: (ws: string) => ["workspaces", ws, "tool-providers"] as const,
+  conversations: (ws: string) => ["workspaces", ws, "conversations"] as const,
+  conversationList: (ws: string, params: object) => ["workspaces", ws, "conversations", "list", params] as const,
+  conversation: (ws: string, id: string) => ["workspaces", ws, "conversations", id] as const,
   hardware: ["hardware"] as const,
   hardwareHistory: (minutes: number) => ["hardware", "history", minutes] as const,
 };

@@ -3,7 +3,7 @@ import { useTranslation } from "react-i18next";
 import { NAV_ITEMS, type NavItem } from "./nav";
 import { PageHeader } from "./PageHeader";
 
-type Section = Exclude<NavItem["key"], "dashboard" | "settings" | "models" | "knowledge">;
+type Section = Exclude<NavItem["key"], "dashboard" | "settings" | "models" | "knowledge" | "agents" | "chat">;
 
 /** The page of a capability that is still being built: what it will do, and no fake data. */
 export function ComingSoon({ section }: { section: Section }) {

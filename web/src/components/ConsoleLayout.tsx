@@ -1,4 +1,4 @@
-import { Flex, Layout, Menu, theme } from "antd";
+import { Flex, Grid, Layout, Menu, theme } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, Outlet, useLocation } from "react-router";
@@ -14,7 +14,10 @@ export function ConsoleLayout() {
   const { t } = useTranslation();
   const location = useLocation();
   const { token } = theme.useToken();
-  const [collapsed, setCollapsed] = useState(false);
+  const screens = Grid.useBreakpoint();
+  // On a phone the menu folds away entirely (its tab stays at the edge); elsewhere it folds to icons.
+  const narrow = screens.md === false;
+  const [collapsed, setCollapsed] = useState(narrow);
   const selected = NAV_ITEMS.find(
     (item) => location.pathname === item.path || location.pathname.startsWith(`${item.path}/`),
   );
@@ -52,6 +55,9 @@ export function ConsoleLayout() {
           width={208}
           collapsible
           collapsed={collapsed}
+          collapsedWidth={narrow ? 0 : 80}
+          breakpoint="md"
+          onBreakpoint={(broken) => setCollapsed(broken)}
           onCollapse={setCollapsed}
           style={{
             position: "sticky",
@@ -64,6 +70,7 @@ export function ConsoleLayout() {
             mode="inline"
             selectedKeys={selected ? [selected.key] : []}
             style={{ borderInlineEnd: "none", paddingTop: 8 }}
+            onClick={() => narrow && setCollapsed(true)}
             items={NAV_ITEMS.map((item) => ({
               key: item.key,
               icon: item.icon,
@@ -75,7 +82,7 @@ export function ConsoleLayout() {
             }))}
           />
         </Layout.Sider>
-        <Layout.Content style={{ padding: 24, minWidth: 0 }}>
+        <Layout.Content className="hezi-content" style={{ padding: 24, minWidth: 0 }}>
           <Outlet />
         </Layout.Content>
       </Layout>

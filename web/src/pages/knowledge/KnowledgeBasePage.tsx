@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Descriptions, Result, Space, Table, Tabs, Tag, Tooltip, Typography, type ButtonProps } from "antd";
 import { ListToolbar } from "../../components/ListToolbar";
 import { useEffect, useState, type HTMLAttributes } from "react";
+import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, unwrap, type DocumentPublic, type KnowledgeBasePublic, type WorkspaceRef } from "../../api/client";
@@ -32,7 +33,7 @@ export function KnowledgeBasePage() {
   return <KnowledgeBaseDetail workspace={workspace} key={workspace.id} />;
 }
 
-function chunkingLabel(chunking: Record<string, unknown>, t: ReturnType<typeof useTranslation>["t"]): string {
+function chunkingLabel(chunking: Record<string, unknown>, t: TFunction): string {
   const mode = String(chunking.mode ?? "automatic");
   const known = mode === "automatic" || mode === "custom" || mode === "parent_child";
   const sep = typeof chunking.separator === "string" ? JSON.stringify(chunking.separator).slice(1, -1) : null;

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Descriptions, Dropdown, Flex, Space, Table, Tag, Tooltip, Typography, type ButtonProps } from "antd";
 import { ListToolbar } from "../../components/ListToolbar";
 import { useState, type HTMLAttributes } from "react";
+import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { api, unwrap, type ModelPublic } from "../../api/client";
@@ -30,7 +31,7 @@ function quantLabel(q: string): string {
   return q.replace(/^(MOSTLY|ALL)_/, "");
 }
 
-function sourceLabel(source: string, t: ReturnType<typeof useTranslation>["t"]): string {
+function sourceLabel(source: string, t: TFunction): string {
   return source === "bundled" || source === "path" || source === "upload" ? t(`models.source.${source}`) : source;
 }
 

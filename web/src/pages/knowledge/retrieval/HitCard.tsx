@@ -1,4 +1,5 @@
 import { Card, Collapse, Flex, Tag, Tooltip, Typography, theme } from "antd";
+import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import type { RetrievedChunk } from "../../../api/client";
 import { highlight } from "./highlight";
@@ -9,7 +10,7 @@ export type ScoreBasis = "rrf" | "weighted" | "vector" | "full_text" | "rerank";
 const PER_MODE = ["vector", "full_text", "rerank"] as const;
 type PerMode = (typeof PER_MODE)[number];
 
-function pages(c: RetrievedChunk, t: ReturnType<typeof useTranslation>["t"]): string | null {
+function pages(c: RetrievedChunk, t: TFunction): string | null {
   if (c.page_start === null) return null;
   return c.page_end !== null && c.page_end !== c.page_start
     ? t("knowledge.hit.pages", { from: c.page_start, to: c.page_end })

@@ -1,5 +1,0 @@
-import { ComingSoon } from "../components/ComingSoon";
-
-export function AgentsPage() {
-  return <ComingSoon section="agents" />;
-}

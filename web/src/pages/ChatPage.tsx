@@ -1,5 +1,0 @@
-import { ComingSoon } from "../components/ComingSoon";
-
-export function ChatPage() {
-  return <ComingSoon section="chat" />;
-}

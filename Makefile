@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint web install chromium ocr-libs cjk-font test-data bench bench-anchor clean
+.PHONY: run test lint web install chromium bubblewrap ocr-libs cjk-font test-data bench bench-anchor clean
 
-run: install ocr-libs web ## start hezi on http://127.0.0.1:8080 with everything embedded
+run: install ocr-libs bubblewrap web ## start hezi on http://127.0.0.1:8080 with everything embedded
 	$(BIN)/hezi serve
 
-test: install ocr-libs cjk-font test-data web chromium ## the whole suite (CI calls this through .ci/run)
+test: install ocr-libs cjk-font test-data web chromium bubblewrap ## the whole suite (CI calls this through .ci/run)
 	$(BIN)/pytest
 
 lint: install ## ruff, mypy (strict on src/), import-linter contracts
@@ -75,6 +75,14 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+# The code interpreter runs user code under Debian's bubblewrap (no network, no host files); installed here when
+# missing (CI runs as root). Without it the code tool refuses to run rather than run code unsandboxed.
+bubblewrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap for the code sandbox"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap; }
 
 bench: install ## ratios against baselines measured in the same run (bench/gpu_check.py needs a GPU: run it by hand)
 	$(BIN)/python bench/serving.py

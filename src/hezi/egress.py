@@ -17,14 +17,16 @@ host, and what the proxy may reach is the proxy's policy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import socket
 import ssl
 import urllib.request
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
@@ -147,6 +149,55 @@ def client(url: str, destination: Destination, **options: Any) -> httpx.AsyncCli
     return httpx.AsyncClient(transport=PinnedTransport(destination), **options)
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "transfer-encoding"})
+
+
+@contextlib.asynccontextmanager
+async def stream(
+    allowed: list[Network],
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    io_timeout: float = 30.0,  # httpx's, per connect or read: bound the whole exchange with asyncio.timeout
+    max_redirects: int = 5,
+) -> AsyncIterator[httpx.Response]:
+    """Send a request and yield the final response, its body not yet read, following redirects by hand: each new
+    location is checked by the guard before it is contacted (httpx following them itself would let a public URL
+    bounce the request to 169.254.169.254 or localhost). As browsers do, a 303 (or a 301/302 answering a POST)
+    goes on as a GET without the body, and credentials are not carried to another origin."""
+    sent = dict(headers or {})
+    for _ in range(max_redirects + 1):
+        destination = await check_url(url, allowed)
+        # A client per hop: each connects only to the addresses its own check approved.
+        async with client(url, destination, timeout=io_timeout, follow_redirects=False) as http:
+            response = await http.send(http.build_request(method, url, headers=sent, content=content), stream=True)
+            try:
+                location = response.headers.get("location")
+                if response.status_code not in REDIRECTS or not location:
+                    yield response
+                    return
+                target = urljoin(url, location)
+            finally:
+                await response.aclose()
+        status = response.status_code
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, content = "GET", None
+            sent = {k: v for k, v in sent.items() if k.lower() not in _BODY_HEADERS}
+        if _origin(target) != _origin(url):
+            sent = {k: v for k, v in sent.items() if k.lower() not in _CREDENTIALS}
+        url = target
+    raise InvalidInput(f"More than {max_redirects} redirects.", code="too_many_redirects", details={"url": url})
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+
+
 class EgressPolicy:
     """The administrator's allow-list (HEZI_EGRESS_ALLOW_CIDRS), built once; everything that calls out asks it."""
 
@@ -160,6 +211,10 @@ class EgressPolicy:
     async def check(self, url: str) -> Destination:
         """Raise unless `url` may be called; the approved addresses to connect to."""
         return await check_url(url, self.allowed)
+
+    def stream(self, method: str, url: str, **options: Any) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
+        """`async with policy.stream("GET", url) as response`: every hop checked (see the module's `stream`)."""
+        return stream(self.allowed, method, url, **options)
 
     async def client_for(self, url: str, **options: Any) -> httpx.AsyncClient:
         """A client that may call `url`'s host, connecting only where the guard approved (see `client`)."""

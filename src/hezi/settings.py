@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     knowledge_ocr_max_pages: int = Field(default=100, ge=1, description="more pages needing OCR fail the document")
     knowledge_url_timeout_seconds: float = Field(default=30.0, gt=0, description="a URL import's whole fetch")
 
+    # The code sandbox (agents' code interpreter): limits per run; the interpreter is found when unset.
+    sandbox_wall_seconds: float = Field(default=10.0, gt=0, description="a code run's wall-clock limit")
+    sandbox_cpu_seconds: int = Field(default=5, ge=1, description="CPU time of each process of a code run")
+    sandbox_memory_bytes: int = Field(default=512 * 1024**2, ge=64 * 1024**2, description="address space per process")
+    sandbox_processes: int = Field(default=64, ge=2, description="processes and threads a code run may have")
+    sandbox_output_bytes: int = Field(default=1024**2, ge=1024, description="stdout and stderr together")
+    sandbox_disk_bytes: int = Field(default=64 * 1024**2, ge=1024**2, description="the run's private /tmp")
+    sandbox_python: Path | None = Field(default=None, description="the interpreter code runs under")
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

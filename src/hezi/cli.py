@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from hezi import logs
+from hezi import cli_client, logs
 from hezi.settings import Settings
 
 if TYPE_CHECKING:
@@ -232,6 +232,129 @@ def models_list() -> None:
         dep = m.deployment
         how = f"{dep.desired}, ctx {dep.context_size} × {dep.parallel}" if dep else "not deployed"
         typer.echo(f"{m.name:40} {m.kind:9} {m.quantization:8} {m.size_bytes / 2**20:8.0f} MiB  {how}")
+
+
+# --- agents: over HTTP to a running server, with an API key (docs/decisions/0016-agents-cli.md) ---
+
+agents_cli = typer.Typer(
+    help="Agents of the API key's workspace, on a running hezi (HEZI_URL, HEZI_API_KEY).", no_args_is_help=True
+)
+cli.add_typer(agents_cli, name="agents")
+
+
+def _agent_id(client: Any, name: str) -> str:
+    """The id of the agent called `name` (or whose id is `name`) in the key's workspace."""
+    from hezi.cli_client import ApiError
+
+    agents = client.json("GET", client.workspace_path("/agents"))["data"]
+    found = next((a for a in agents if a["name"] == name), None) or next((a for a in agents if a["id"] == name), None)
+    if found is None:
+        raise ApiError(404, "agent_not_found", f"no agent named {name!r} in this workspace")
+    return str(found["id"])
+
+
+def _lang(lang: str | None) -> str:
+    """--lang, else the terminal's language (LANG): zh-CN for Chinese, en otherwise."""
+    chosen = lang or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
+    return "zh-CN" if chosen.lower().replace("_", "-").startswith("zh") else "en"
+
+
+@agents_cli.command("list")
+def agents_list(
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
+) -> None:
+    """The workspace's agents, newest first: name, published version, model."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        agents = client.json("GET", client.workspace_path("/agents"))
+    if as_json:
+        typer.echo(json.dumps(agents, ensure_ascii=False, indent=1))
+        return
+    rows = [(a["name"], f"v{a['published_version']}" if a["published_version"] else "draft", a["config"]["model"])
+            for a in agents["data"]]  # fmt: skip
+    width = max((len(r[0]) for r in rows), default=4)
+    for name, version, model in rows:
+        typer.echo(f"{name:{width}}  {version:7}  {model}")
+
+
+@agents_cli.command("templates")
+def agents_templates(
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+    lang: Annotated[str | None, typer.Option(help="en or zh-CN (default: from LANG)")] = None,
+) -> None:
+    """The templates `hezi agents create --template` takes: id, name, description."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        templates = client.json("GET", client.workspace_path("/agent-templates"), params={"lang": _lang(lang)})
+    width = max((len(t["id"]) for t in templates["data"]), default=2)
+    for t in templates["data"]:
+        typer.echo(f"{t['id']:{width}}  {t['icon']} {t['name']}: {t['description']}")
+
+
+@agents_cli.command("create")
+def agents_create(
+    name: Annotated[str | None, typer.Option(help="the agent's name (default: the template's)")] = None,
+    template: Annotated[str | None, typer.Option(help="a template id (hezi agents templates)")] = None,
+    lang: Annotated[str | None, typer.Option(help="the template's language, en or zh-CN (default: from LANG)")] = None,
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Create an agent, blank or from a template; prints its id."""
+    if name is None and template is None:
+        cli_client.fail("give --name, --template or both")
+    body: dict[str, Any] = {"name": name, "template": template, "lang": _lang(lang)}
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        agent = client.json("POST", client.workspace_path("/agents"), json={k: v for k, v in body.items() if v})
+    typer.echo(f"created agent {agent['name']!r}: {agent['id']}")
+
+
+@agents_cli.command("export")
+def agents_export(
+    name: Annotated[str, typer.Argument(help="the agent's name (or id)")],
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Print the agent's draft as an agent file (YAML): `hezi agents export NAME > NAME.yaml`."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        text = client.request("GET", client.workspace_path(f"/agents/{_agent_id(client, name)}/export")).text
+    sys.stdout.write(text)
+
+
+@agents_cli.command("import")
+def agents_import(
+    file: Annotated[str, typer.Argument(help="an agent file (YAML), or - for stdin")],
+    replace: Annotated[bool, typer.Option("--replace", help="overwrite the draft of the agent of that name")] = False,
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Create an agent from an agent file; an existing name is refused unless --replace."""
+    from pathlib import Path
+
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        cli_client.fail(f"cannot read {file}: {exc.strerror or exc}")
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        agent = client.json(
+            "POST", client.workspace_path("/agents/import"), params={"replace": str(replace).lower()},
+            content=data, headers={"Content-Type": "text/yaml"},
+        )  # fmt: skip
+    typer.echo(f"imported agent {agent['name']!r}: {agent['id']}")
+
+
+@agents_cli.command("publish")
+def agents_publish(
+    name: Annotated[str, typer.Argument(help="the agent's name (or id)")],
+    note: Annotated[str, typer.Option(help="what changed")] = "",
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Publish the agent's draft as its next version."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        path = client.workspace_path(f"/agents/{_agent_id(client, name)}/publish")
+        version = client.json("POST", path, json={"note": note})
+    typer.echo(f"published {version['name']!r} as version {version['version']}")
 
 
 @db_cli.command("upgrade")

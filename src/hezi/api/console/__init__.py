@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from hezi.api.console import (
+    agents,
     api_keys,
     audit,
     auth,
@@ -32,5 +33,6 @@ for module in (
     models,
     providers,
     usage,
+    agents,
 ):
     router.include_router(module.router)

@@ -23,7 +23,7 @@ import ipaddress
 import socket
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -164,11 +164,13 @@ async def stream(
     content: bytes | None = None,
     io_timeout: float = 30.0,  # httpx's, per connect or read: bound the whole exchange with asyncio.timeout
     max_redirects: int = 5,
+    credentials: Iterable[str] = (),  # more header names that are secrets (an API key's X-API-Key)
 ) -> AsyncIterator[httpx.Response]:
     """Send a request and yield the final response, its body not yet read, following redirects by hand: each new
     location is checked by the guard before it is contacted (httpx following them itself would let a public URL
     bounce the request to 169.254.169.254 or localhost). As browsers do, a 303 (or a 301/302 answering a POST)
     goes on as a GET without the body, and credentials are not carried to another origin."""
+    secret = _CREDENTIALS | {name.lower() for name in credentials}
     sent = dict(headers or {})
     for _ in range(max_redirects + 1):
         destination = await check_url(url, allowed)
@@ -188,7 +190,7 @@ async def stream(
             method, content = "GET", None
             sent = {k: v for k, v in sent.items() if k.lower() not in _BODY_HEADERS}
         if _origin(target) != _origin(url):
-            sent = {k: v for k, v in sent.items() if k.lower() not in _CREDENTIALS}
+            sent = {k: v for k, v in sent.items() if k.lower() not in secret}
         url = target
     raise InvalidInput(f"More than {max_redirects} redirects.", code="too_many_redirects", details={"url": url})
 

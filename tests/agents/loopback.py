@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 import uvicorn
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from mcp.server.fastmcp import FastMCP
 from pydantic import BaseModel
@@ -94,6 +94,14 @@ def pets_app() -> FastAPI:
     @app.get("/to-metadata", operation_id="toMetadata")
     def to_metadata() -> RedirectResponse:
         return RedirectResponse("http://169.254.169.254/latest/meta-data/", status_code=302)
+
+    @app.get("/hop", operation_id="hop")
+    def hop(to: str) -> RedirectResponse:
+        return RedirectResponse(to, status_code=307)
+
+    @app.get("/headers", operation_id="headers")
+    def seen_headers(request: Request) -> dict[str, str | None]:
+        return {name: request.headers.get(name) for name in ("x-api-key", "authorization")}
 
     @app.get("/spec-to-private")
     def spec_to_private() -> RedirectResponse:

@@ -46,7 +46,7 @@ def toolset(doc: dict[str, Any], api: str, creds: Credentials | None = None) -> 
 
 def test_each_operation_becomes_a_tool_with_one_schema(doc: dict[str, Any]) -> None:
     ops = {op.name: op for op in operations(doc)}
-    assert {"getPet", "createPet", "search_pets", "broken", "big", "moved", "toMetadata"} <= set(ops)
+    assert {"getPet", "createPet", "search_pets", "broken", "big", "moved", "toMetadata", "hop"} <= set(ops)
     assert all(TOOL_NAME.match(name) for name in ops)
     get_pet = ops["getPet"]
     assert get_pet.method == "GET" and get_pet.description == "Get a pet by its id"
@@ -199,6 +199,20 @@ async def test_redirects_are_followed_through_the_guard(api: str, doc: dict[str,
     with pytest.raises(ToolFailed) as refused:
         await tools["toMetadata"].call({}, run_context(LOOPBACK))
     assert refused.value.code == "egress_refused" and "169.254.169.254" in refused.value.message
+
+
+@pytest.mark.asyncio
+async def test_credentials_stay_with_their_origin(api: str, doc: dict[str, Any]) -> None:
+    with serve(pets_app()) as other:
+        for creds, header, value in [
+            (Credentials("api_key", "X-API-Key", API_KEY), "x-api-key", API_KEY),
+            (Credentials("bearer", None, TOKEN), "authorization", f"Bearer {TOKEN}"),
+        ]:
+            hop = toolset(doc, api, creds)["hop"]
+            same = await hop.call({"to": f"{api}/headers"}, run_context(LOOPBACK))
+            assert isinstance(same.value, dict) and same.value["body"][header] == value
+            elsewhere = await hop.call({"to": f"{other}/headers"}, run_context(LOOPBACK))
+            assert elsewhere.value == {"status": 200, "body": {"x-api-key": None, "authorization": None}}
 
 
 @pytest.mark.asyncio

@@ -23,7 +23,6 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 import yaml
 
-from hezi import egress
 from hezi.agents.tools.base import TOOL_NAME, ToolFailed, ToolResult
 from hezi.errors import DomainError, Unprocessable
 from hezi.knowledge.errors import DocumentTooLarge
@@ -44,7 +43,6 @@ _MAX_READ_BYTES = 256 * 1024
 # Schema nodes one document may expand to: a YAML alias bomb or a huge spec stops here, not in memory.
 _MAX_NODES = 200_000
 _MAX_DEPTH = 64
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Keywords that describe rather than constrain: they cost the model's context and some confuse grammar builders.
 _ANNOTATIONS = frozenset(
     {"example", "examples", "xml", "externalDocs", "discriminator", "deprecated", "$schema", "$id", "$comment"}
@@ -478,41 +476,27 @@ async def send(
     json_body: Any = None,
     seconds: float = CALL_TIMEOUT,
 ) -> Answer:
-    """One HTTP call through the egress guard: each redirect hop checked before it is contacted (as in
-    knowledge.fetch), the auth headers sent only to the first URL's origin, the body read up to a bound."""
-    origin = _origin(url)
-    query: httpx.QueryParams | None = httpx.QueryParams(list(params)) if params else None
-    for _ in range(MAX_REDIRECTS + 1):
-        destination = await policy.check(url)
-        hop_auth = (auth or {}) if _origin(url) == origin else {}
-        overridden = {k.lower() for k in hop_auth}  # the provider's credentials win over an argument's header
-        hop_headers = {**{k: v for k, v in (headers or {}).items() if k.lower() not in overridden}, **hop_auth}
-        # A client per hop: each connects only to the addresses its own check approved.
-        async with egress.client(url, destination, timeout=seconds, follow_redirects=False) as http:
-            send_body = {"json": json_body} if json_body is not None else {}
-            async with http.stream(method, url, params=query, headers=hop_headers, **send_body) as response:
-                location = response.headers.get("location")
-                if response.status_code in _REDIRECTS and location:
-                    url = urljoin(str(httpx.URL(url, params=query)), location)
-                    query = None
-                    if response.status_code in (301, 302, 303) and method != "HEAD":
-                        method, json_body = "GET", None
-                    continue
-                data, truncated = bytearray(), False
-                async for chunk in response.aiter_bytes():
-                    data += chunk
-                    if len(data) > _MAX_READ_BYTES:
-                        truncated = True
-                        break
-                text = bytes(data[:_MAX_READ_BYTES]).decode(response.encoding or "utf-8", errors="replace")
-                content_type = str(response.headers.get("content-type", "")).lower()
-                return Answer(response.status_code, text, truncated, content_type)
-    raise ToolFailed(f"more than {MAX_REDIRECTS} redirects from {url}", code="http_error")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port
+    """One HTTP call through the egress guard (each redirect hop checked, the auth headers not carried to another
+    origin), its body read up to a bound."""
+    overridden = {k.lower() for k in auth or {}}  # the provider's credentials win over an argument's header
+    sent = {**{k: v for k, v in (headers or {}).items() if k.lower() not in overridden}, **(auth or {})}
+    content = None
+    if json_body is not None:
+        content = json.dumps(json_body, ensure_ascii=False).encode()
+        sent["Content-Type"] = "application/json"
+    target = str(httpx.URL(url).copy_merge_params(list(params))) if params else url
+    async with policy.stream(
+        method, target, headers=sent, content=content, io_timeout=seconds, max_redirects=MAX_REDIRECTS,
+        credentials=list(auth or {}),
+    ) as response:  # fmt: skip
+        data, truncated = bytearray(), False
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > _MAX_READ_BYTES:
+                truncated = True
+                break
+        text = bytes(data[:_MAX_READ_BYTES]).decode(response.encoding or "utf-8", errors="replace")
+        return Answer(response.status_code, text, truncated, str(response.headers.get("content-type", "")).lower())
 
 
 class OpenApiToolset:

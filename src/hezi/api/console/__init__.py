@@ -3,7 +3,6 @@
 from fastapi import APIRouter
 
 from hezi.api.console import (
-    agents,
     api_keys,
     audit,
     auth,
@@ -13,6 +12,7 @@ from hezi.api.console import (
     members,
     models,
     providers,
+    tools,
     usage,
     users,
     workspaces,
@@ -33,6 +33,6 @@ for module in (
     models,
     providers,
     usage,
-    agents,
+    tools,
 ):
     router.include_router(module.router)

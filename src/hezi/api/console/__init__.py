@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from hezi.api.console import (
+    agents,
     api_keys,
     audit,
     auth,
@@ -33,6 +34,7 @@ for module in (
     models,
     providers,
     usage,
+    agents,
     tools,
 ):
     router.include_router(module.router)

@@ -225,7 +225,7 @@ def test_members_list_admins_manage_outsiders_see_nothing(
     admin: Api, live_server: LiveServer, ws: str, pets: str
 ) -> None:
     r = create(admin, ws, name="pets", kind="openapi", spec_url=f"{pets}/openapi.json",
-               auth={"type": "api_key", "value": API_KEY})  # fmt: skip
+               auth={"type": "api_key", "header": " ", "value": API_KEY})  # fmt: skip
     assert r.status_code == 201, r.text
     provider = r.json()
     assert provider["auth"]["header"] == "X-API-Key"

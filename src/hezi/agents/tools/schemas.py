@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 ProviderName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
@@ -26,6 +26,11 @@ class ToolAuth(BaseModel):
     type: Literal["none", "api_key", "bearer"] = "none"
     header: HeaderName | None = Field(default=None, description="api_key: the header that carries it (X-API-Key)")
     value: HeaderValue | None = Field(default=None, description="the key or token; omitted on update: kept")
+
+    @field_validator("header", mode="before")
+    @classmethod
+    def _blank_is_the_default(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class ToolProviderCreate(BaseModel):

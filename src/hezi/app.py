@@ -78,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
         larger=(  # document uploads: the console's and Dify's
             (re.compile(r"/api/workspaces/[^/]+/knowledge-bases/[^/]+/documents(/text)?"), documents),
             (re.compile(r"/v1/datasets/[^/]+/document/create[-_]by[-_]file"), documents),
+            # a file attached in chat: room for the multipart envelope, so the route names the file's own limit
+            (re.compile(r"/api/workspaces/[^/]+/chat-files"), settings.chat_file_max_bytes + 64 * 1024),
         ),
     )
     app.add_middleware(AccessLogMiddleware)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.visitors import VisitorTokens
+from hezi.conversations.chat import ChatService
 from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
 from hezi.hardware.metrics import HardwareCollector
@@ -53,6 +54,7 @@ class Services:
     embed: MeteredEmbedder  # knowledge's embedding port, over `models`
     reranker: Reranker  # knowledge's rerank port, over the workspaces' providers
     retriever: Retriever  # searches several knowledge bases at once, for agents and apps
+    chat: ChatService  # runs agents' answers in conversations; holds the answers being generated, to stop them
     metrics_registry: CollectorRegistry
     prober: Prober
     sampler: HardwareSampler
@@ -87,6 +89,7 @@ async def open_services(
     models = ModelClient(gateway, meter, providers.resolve, providers.exposed)
     embed = MeteredEmbedder(models)
     reranker = Reranker(providers)
+    retriever = Retriever(sessionmaker, embed, reranker)
     prober = await asyncio.to_thread(Prober, data_dir)
     sampler = HardwareSampler(prober, sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds)
     registry.register(HardwareCollector(sampler))
@@ -94,7 +97,8 @@ async def open_services(
         settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
         visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")), limiter=RateLimiter(sessionmaker),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
-        embed=embed, reranker=reranker, retriever=Retriever(sessionmaker, embed, reranker),
+        embed=embed, reranker=reranker, retriever=retriever,
+        chat=ChatService(sessionmaker, models, retriever, egress, secrets, settings),
         metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,
     )  # fmt: skip

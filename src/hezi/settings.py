@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 24 * 7
     cookie_secure: bool = False
     max_body_bytes: int = Field(default=1024 * 1024, description="largest request body, except uploads")
+    chat_file_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="largest file a person may attach to a question in chat"
+    )
     max_document_bytes: int = Field(
         default=100 * 1024 * 1024, description="largest document a knowledge base takes (upload or URL)"
     )

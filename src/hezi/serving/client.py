@@ -156,6 +156,10 @@ class ModelClient:
         names = await self._list_remote(workspace_id)
         return local + [ModelInfo(n, "remote", n.split("/")[0]) for n in names]
 
+    async def is_remote(self, workspace_id: uuid.UUID | None, model: str) -> bool:
+        """Whether `model` names a remote provider's model in this workspace (else a local deployment)."""
+        return await self._resolve_remote(workspace_id, model) is not None
+
     async def stream(
         self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat", deadline: float | None = None
     ) -> ChatStream:

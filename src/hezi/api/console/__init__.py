@@ -7,6 +7,7 @@ from hezi.api.console import (
     api_keys,
     audit,
     auth,
+    conversations,
     documents,
     hardware,
     knowledge,
@@ -35,6 +36,7 @@ for module in (
     providers,
     usage,
     agents,
+    conversations,
     tools,
 ):
     router.include_router(module.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,6 +11,8 @@ import yaml
 
 from hezi.agents import files, templates
 from hezi.agents.errors import InvalidAgentFile
+from hezi.egress import parse_cidrs
+from tests.agents.loopback import pets_app, serve
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error, unique
 
@@ -221,3 +224,46 @@ def test_knowledge_bases_are_found_by_name_or_the_import_is_refused(model_server
         assert assert_error(gone, 422, "invalid_agent_config")["details"]["missing"] == [source["id"]]
     finally:
         admin.close()
+
+
+@pytest.fixture
+def pets(live_server: LiveServer) -> Iterator[str]:
+    """A small OpenAPI service on loopback, which the egress guard lets hezi reach for this test."""
+    egress = live_server.app.state.services.egress
+    before = egress.allowed
+    egress.allowed = parse_cidrs("127.0.0.0/8")
+    try:
+        with serve(pets_app()) as url:
+            yield url
+    finally:
+        egress.allowed = before
+
+
+def add_provider(admin: Api, ws: str, pets: str, name: str) -> dict[str, Any]:
+    spec = httpx.get(f"{pets}/openapi.json").text
+    r = admin.post(f"/api/workspaces/{ws}/tool-providers",
+                   json={"name": name, "kind": "openapi", "spec": spec, "server_url": pets})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_tool_providers_are_found_by_name_or_the_import_is_refused(admin: Api, ws: str, pets: str) -> None:
+    name = unique("pets")
+    provider = add_provider(admin, ws, pets, name)
+    tool = provider["tools"][0]["name"]
+    ref = {"provider": provider["id"], "name": tool}
+    agent = create(admin, ws, config={"tools": [ref, {"provider": "builtin", "name": "calculator"}]})
+    unknown = admin.patch(f"/api/workspaces/{ws}/agents/{agent['id']}",
+                          json={"config": {"tools": [{**ref, "name": "noSuchOperation"}]}})  # fmt: skip
+    assert assert_error(unknown, 422, "invalid_agent_config")["details"]["field"] == "config.tools[0].name"
+    text = export(admin, ws, agent["id"])
+    assert yaml.safe_load(text)["tool_providers"] == [{"id": provider["id"], "name": name}]
+
+    other = admin.create_workspace()["id"]
+    err = assert_error(import_(admin, other, text), 422, "invalid_agent_file")
+    assert err["details"]["field"] == "config.tools[0].provider" and name in err["message"]
+    there = add_provider(admin, other, pets, name)
+    r = import_(admin, other, text)
+    assert r.status_code == 201, r.text
+    assert r.json()["config"]["tools"] == [{**ref, "provider": there["id"]}, {"provider": "builtin",
+                                                                           "name": "calculator"}]  # fmt: skip

@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.agents.errors import InvalidAgentConfig
 from hezi.agents.spec import AgentConfig
+from hezi.agents.tools.builtin import BUILTIN_TOOLS
 from hezi.db.tables import KnowledgeBase, ToolProvider
 
 BUILTIN = "builtin"
 KB_FIELD = "config.knowledge.knowledge_base_ids"
-# The built-in tools (hezi.agents.tools.builtin registers them under these names).
-BUILTIN_TOOLS = frozenset({"current_time", "calculator", "http_request", "knowledge_search", "code_interpreter"})
 
 
 async def check(

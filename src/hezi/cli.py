@@ -381,5 +381,24 @@ def openapi() -> None:
     sys.stdout.write("\n")
 
 
+@cli.command()
+def chat(
+    agent: Annotated[str, typer.Argument(help="the agent's name (or id)")],
+    message: Annotated[str | None, typer.Option("-m", "--message", help="ask one question, print the answer")] = None,
+    preview: Annotated[bool, typer.Option(help="talk to the draft, not the latest published version")] = False,
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Chat with an agent on a running hezi (HEZI_URL, HEZI_API_KEY): one answer with -m, else line by line."""
+    from hezi import cli_chat
+
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        agent_id = _agent_id(client, agent)
+        if message is not None:
+            cli_chat.one_answer(client, agent_id, message, preview)
+        else:
+            cli_chat.interactive(client, agent_id, agent, preview)
+
+
 def main() -> None:
     cli()

@@ -16,7 +16,8 @@ const KNOWN = new Set(["start", "step_start", "step_end", "text", "citations", "
 
 /**
  * POSTs `body` as JSON to a console chat endpoint and calls `onEvent` with each event of the answer as it
- * arrives. Resolves when the stream ends with `end` or `error`; throws an ApiError when the server refuses the
+ * arrives. Resolves when the stream has said how the answer ended (`end`, which follows an `error` too, or an
+ * `error` alone when the answer could not be stored); throws an ApiError when the server refuses the
  * request, a `stream_interrupted` ApiError when the stream breaks off, or the AbortError of `signal`.
  * Aborting closes the connection, which the server takes as "stop".
  */
@@ -44,6 +45,7 @@ export async function streamAgentChat(
   const decoder = new TextDecoder();
   const reader = response.body.getReader();
   let finished = false;
+  let failed = false;
   const handle = (data: string) => {
     let event: ChatEvent;
     try {
@@ -52,7 +54,8 @@ export async function streamAgentChat(
       return; // a keep-alive or something newer than this console: skip it
     }
     if (typeof event !== "object" || event === null || !KNOWN.has(event.event)) return;
-    if (event.event === "end" || event.event === "error") finished = true;
+    if (event.event === "end") finished = true;
+    if (event.event === "error") failed = true;
     onEvent(event);
   };
   try {
@@ -68,5 +71,5 @@ export async function streamAgentChat(
   } finally {
     reader.cancel().catch(() => undefined);
   }
-  if (!finished) throw new ApiError(502, { error: { code: "stream_interrupted" } }, null);
+  if (!finished && !failed) throw new ApiError(502, { error: { code: "stream_interrupted" } }, null);
 }

@@ -84,6 +84,8 @@ export interface AgentCreate {
   description?: string;
   config?: AgentConfig;
   template?: string;
+  /** The template's language; the server answers in English when not given. */
+  lang?: "en" | "zh-CN";
 }
 
 export interface AgentUpdate {
@@ -109,6 +111,8 @@ export interface ToolProviderCreate {
   kind: ToolProviderKind;
   spec?: string;
   spec_url?: string;
+  /** OpenAPI: the base URL of the calls (default: the document's first server). */
+  server_url?: string;
   url?: string;
   headers?: Record<string, string>;
   auth: { type: ToolAuthType; header?: string; value?: string };
@@ -163,7 +167,8 @@ export interface MessagePublic {
   role: "user" | "assistant";
   content: string;
   status: MessageStatus;
-  error: string | null;
+  /** Why the answer failed: `{code, message}` as stored (a plain string from older servers). */
+  error: { code?: string; message?: string } | string | null;
   steps: Step[];
   citations: Citation[];
   files: ChatFile[];
@@ -196,8 +201,17 @@ export interface ChatRequest {
   conversation_id?: string | null;
   inputs?: Record<string, unknown>;
   preview?: boolean;
+  /** Edit and resend: the question being edited; the new one becomes its sibling (a new branch). */
+  edit_of?: string;
   parent_id?: string | null;
   files?: string[];
+}
+
+/** The text of a message's error, whichever shape the server stored it in. */
+export function errorText(error: MessagePublic["error"]): string | null {
+  if (error === null || error === undefined) return null;
+  if (typeof error === "string") return error;
+  return error.message || error.code || null;
 }
 
 export interface List<T> {

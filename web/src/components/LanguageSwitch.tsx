@@ -23,7 +23,7 @@ export function LanguageSwitch() {
       }}
     >
       <Button type="text" icon={<GlobalOutlined />} data-testid="lang-switch" aria-label={t("header.language")}>
-        {NAMES[lang]}
+        <span className="hezi-hide-narrow">{NAMES[lang]}</span>
       </Button>
     </Dropdown>
   );

@@ -13,7 +13,7 @@ export function Logo({ size = 28, color }: { size?: number; color?: string }) {
   return (
     <span style={{ display: "inline-flex", alignItems: "center", gap: 10 }}>
       <LogoMark size={size} />
-      <span style={{ fontSize: size * 0.64, fontWeight: 600, color, whiteSpace: "nowrap" }}>
+      <span className="hezi-logo-text" style={{ fontSize: size * 0.64, fontWeight: 600, color, whiteSpace: "nowrap" }}>
         hezi 盒子
       </span>
     </span>

@@ -50,7 +50,7 @@ export function UserMenu() {
       <Button type="text" data-testid="user-menu" style={{ height: 40 }}>
         <Space size={8}>
           <Avatar size={28} icon={<UserOutlined />} style={{ backgroundColor: "#1677ff" }} />
-          <span>{name}</span>
+          <span className="hezi-hide-narrow">{name}</span>
           <DownOutlined style={{ fontSize: 10 }} />
         </Space>
       </Button>

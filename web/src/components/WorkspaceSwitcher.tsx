@@ -10,7 +10,7 @@ export function WorkspaceSwitcher() {
     return <Typography.Text type="secondary">{t("workspace.none")}</Typography.Text>;
   }
   return (
-    <Space size={6} style={{ marginLeft: 24 }}>
+    <Space size={6} style={{ marginLeft: 24 }} className="hezi-ws-switch">
       <ApartmentOutlined style={{ color: "rgba(0,0,0,0.45)" }} />
       <Select
         value={workspace.id}

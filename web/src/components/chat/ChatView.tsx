@@ -16,7 +16,7 @@ export interface ChatAgent {
   name: string;
   icon: string | null;
   description?: string | null;
-  config: AgentConfig;
+  config: Pick<AgentConfig, "user_input_form" | "opening_statement" | "suggested_questions">;
 }
 
 interface Props {
@@ -171,12 +171,12 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
           <InputsForm form={form} values={inputs} onChange={setInputs} />
         </div>
       )}
-      {agent.config.suggested_questions.filter((q) => q.trim()).length > 0 && (
+      {(agent.config.suggested_questions ?? []).filter((q) => q.trim()).length > 0 && (
         <Prompts
           title={t("chat.suggested")}
           data-testid="chat-suggested"
           wrap
-          items={agent.config.suggested_questions
+          items={(agent.config.suggested_questions ?? [])
             .filter((q) => q.trim())
             .map((q, i) => ({ key: String(i), icon: <MessageOutlined style={{ color: token.colorPrimary }} />, description: q }))}
           onItemClick={({ data }) => submit(String(data.description ?? ""))}

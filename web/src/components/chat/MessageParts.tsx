@@ -15,7 +15,7 @@ import { Sources } from "@ant-design/x";
 import { Alert, Button, Flex, Input, Space, Tag, Tooltip, Typography } from "antd";
 import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { Citation } from "../../api/agents";
+import { errorText, type Citation } from "../../api/agents";
 import { CopyButton } from "../CopyButton";
 import { formatBytes } from "../format";
 import { StepsChain } from "./StepsChain";
@@ -104,7 +104,7 @@ export function AssistantBody({ message }: { message: ChatMessage }) {
         )
       )}
       {message.status === "error" && (
-        <Alert type="error" showIcon icon={<ExclamationCircleOutlined />} title={message.error || t("chat.failed")} style={{ marginTop: 8 }} data-testid="chat-error" />
+        <Alert type="error" showIcon icon={<ExclamationCircleOutlined />} title={errorText(message.error) || t("chat.failed")} style={{ marginTop: 8 }} data-testid="chat-error" />
       )}
       {message.status === "stopped" && (
         <Tag color="warning" style={{ marginTop: 8 }} data-testid="chat-stopped">

@@ -107,6 +107,7 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
     async (id: string, quiet = false) => {
       const seq = ++loadSeq.current;
       if (!quiet) {
+        abort.current?.abort(); // another conversation: the answer streaming into this one stops
         setLoading(true);
         setLoadError(null);
       }
@@ -215,7 +216,7 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
             ended = true;
             if (frame.current !== null) window.cancelAnimationFrame(frame.current);
             flushText();
-            patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: event.message || event.code }));
+            patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: { code: event.code, message: event.message } }));
             break;
         }
       };
@@ -232,7 +233,7 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
           if (taskId.current) void request("POST", paths.stop(taskId.current)).catch(() => undefined);
         } else {
           const message = errorMessage(err, t);
-          patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: message }));
+          patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: { message } }));
         }
       } finally {
         if (abort.current === controller) abort.current = null;
@@ -297,7 +298,7 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
         conversation_id: cid,
         inputs: conversation?.inputs ?? {},
         preview,
-        parent_id: message.parent_id,
+        edit_of: message.id,
         files: message.files.map((f) => f.id),
       };
       void run(`${paths.agent(target)}/chat`, body, messages.slice(0, at), user);
@@ -329,7 +330,23 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
     [patch, paths],
   );
 
-  const stop = useCallback(() => abort.current?.abort(), []);
+  /**
+   * Asks the server to stop the answer, which then ends the stream with the partial answer stored as "stopped";
+   * closing the stream is the fallback (before the task id is known, or when the server doesn't end it soon).
+   */
+  const stop = useCallback(() => {
+    const controller = abort.current;
+    if (!controller) return;
+    const task = taskId.current;
+    if (!task) {
+      controller.abort();
+      return;
+    }
+    void request("POST", paths.stop(task)).catch(() => controller.abort());
+    window.setTimeout(() => {
+      if (abort.current === controller) controller.abort();
+    }, 3000);
+  }, [paths]);
 
   return {
     conversation,

@@ -266,7 +266,6 @@ function BuilderForm({ workspace, initial, back }: { workspace: WorkspaceRef; in
               onValuesChange={onValuesChange}
               disabled={!editable}
               data-testid="builder-form"
-              requiredMark="optional"
             >
               <AgentForm workspace={workspace} values={values} disabled={!editable} />
             </Form>

@@ -67,7 +67,11 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
       const field = err instanceof ApiError && err.details && typeof err.details === "object" ? (err.details as { field?: string }).field : undefined;
       void modal.error({
         title: t("agents.importFailed", { name: file.name }),
-        content: field ? `${errorMessage(err, t)} (${t("agents.importField", { field })})` : errorMessage(err, t),
+        // The server's message usually names the field already; say it only when it does not.
+        content:
+          field && !errorMessage(err, t).includes(field)
+            ? `${errorMessage(err, t)} (${t("agents.importField", { field })})`
+            : errorMessage(err, t),
       });
     }
   };

@@ -44,7 +44,10 @@ export function CreateAgentModal({
       const body: AgentCreate = { name: v.name.trim() };
       if (v.icon) body.icon = v.icon;
       if (v.description?.trim()) body.description = v.description.trim();
-      if (source === "template" && template) body.template = template.id;
+      if (source === "template" && template) {
+        body.template = template.id;
+        body.lang = lang; // the template's prompt, opening statement and questions in the console's language
+      }
       return request<AgentPublic>("POST", wsPaths(workspace.id).agents, body);
     },
     onSuccess: (agent) => {

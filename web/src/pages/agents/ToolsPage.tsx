@@ -10,7 +10,7 @@ import { errorMessage } from "../../api/errors";
 import { queryKeys } from "../../api/queries";
 import { formatDateTime } from "../../components/format";
 import { FormModal } from "../../components/FormModal";
-import { canEditAgents } from "./AgentList";
+import { canManage } from "../../components/roles";
 
 const MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
 
@@ -20,6 +20,7 @@ interface ProviderForm {
   source: "paste" | "url";
   spec: string;
   spec_url: string;
+  server_url: string;
   url: string;
   headers: { name: string; value: string }[];
   auth_type: ToolAuthType;
@@ -32,6 +33,7 @@ function toCreate(v: ProviderForm): ToolProviderCreate {
   if (v.kind === "openapi") {
     if (v.source === "paste") body.spec = v.spec;
     else body.spec_url = v.spec_url.trim();
+    if (v.server_url?.trim()) body.server_url = v.server_url.trim();
     if (v.auth_type === "api_key") body.auth.header = v.auth_header.trim();
     if (v.auth_type !== "none") body.auth.value = v.auth_value;
   } else {
@@ -114,6 +116,9 @@ function AddProviderModal({ workspace, open, onClose }: { workspace: WorkspaceRe
               <Input placeholder="https://example.com/openapi.json" data-testid="tool-provider-spec-url" />
             </Form.Item>
           )}
+          <Form.Item name="server_url" label={t("tools.serverUrl")} rules={[{ type: "url", message: t("tools.badUrl") }]} extra={t("tools.serverUrlHint")}>
+            <Input placeholder="https://api.example.com" data-testid="tool-provider-server-url" />
+          </Form.Item>
           <Row gutter={16}>
             <Col xs={24} sm={8}>
               <Form.Item name="auth_type" label={t("tools.auth")}>
@@ -202,7 +207,8 @@ export function ToolsPage({ workspace }: { workspace: WorkspaceRef }) {
   const { t } = useTranslation();
   const { message, modal } = App.useApp();
   const queryClient = useQueryClient();
-  const editor = canEditAgents(workspace);
+  // Tool providers hold credentials: owners and admins manage them; everyone sees what is there.
+  const editor = canManage(workspace.role);
   const providers = useToolProviders(workspace.id);
   const [adding, setAdding] = useState(false);
   const paths = wsPaths(workspace.id);
@@ -232,7 +238,7 @@ export function ToolsPage({ workspace }: { workspace: WorkspaceRef }) {
   return (
     <>
       <Flex justify="space-between" align="center" gap={16} wrap style={{ marginBottom: 16 }}>
-        <Typography.Text type="secondary">{t("tools.hint")}</Typography.Text>
+        <Typography.Text type="secondary">{editor ? t("tools.hint") : t("tools.adminsOnly")}</Typography.Text>
         <Space>
           <Tooltip title={t("common.refresh")}>
             <Button icon={<ReloadOutlined />} onClick={() => void providers.refetch()} loading={providers.isFetching && !providers.isPending} aria-label={t("common.refresh")} data-testid="tool-providers-reload" />

@@ -56,8 +56,15 @@ function WorkspaceChat({ workspace }: { workspace: WorkspaceRef }) {
   const agent = (agents.data?.data ?? []).find((a) => a.id === agentId) ?? null;
   const versions = useAgentVersions(workspace.id, agentId ?? "", agentId !== null && agent !== null && agent.published_version !== null);
   const version = versions.data?.data.find((v) => v.version === agent?.published_version) ?? versions.data?.data[0];
+  // The published version speaks; a conversation whose agent was unpublished or deleted still shows its messages.
   const chatAgent: ChatAgent | null =
-    agent && version ? { id: agent.id, name: version.name, icon: version.icon, description: version.description, config: version.config } : null;
+    agent && version
+      ? { id: agent.id, name: version.name, icon: version.icon, description: version.description, config: version.config }
+      : agent && agent.published_version === null
+        ? { id: agent.id, name: agent.name, icon: agent.icon, description: agent.description, config: agent.config }
+        : !agent && agents.isSuccess && live.conversation
+          ? { id: live.conversation.agent_id, name: t("chat.unknownAgent"), icon: null, config: { user_input_form: [], opening_statement: "", suggested_questions: [] } }
+          : null;
 
   // The address follows the conversation: /chat/:id opens one; a new conversation gets its address once started.
   const previous = useRef(param);
@@ -112,7 +119,7 @@ function WorkspaceChat({ workspace }: { workspace: WorkspaceRef }) {
       <Select
         value={agentId ?? undefined}
         onChange={pick}
-        disabled={live.streaming || live.conversation !== null}
+        disabled={live.streaming}
         loading={agents.isPending}
         placeholder={t("chat.pickAgent")}
         style={{ minWidth: narrow ? 0 : 240, flex: narrow ? 1 : undefined }}

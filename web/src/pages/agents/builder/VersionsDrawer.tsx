@@ -89,8 +89,7 @@ export function VersionsDrawer({
                   <Flex vertical gap={2}>
                     {v.note && <Typography.Text data-testid="builder-version-note">{v.note}</Typography.Text>}
                     <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                      {formatDateTime(v.created_at)}
-                      {v.created_by ? ` · ${v.created_by}` : ""} · {v.config.model}
+                      {formatDateTime(v.created_at)} · {v.config.model}
                     </Typography.Text>
                   </Flex>
                 }

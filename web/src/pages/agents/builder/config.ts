@@ -133,5 +133,8 @@ export function toConfig(v: BuilderValues, base: Partial<AgentConfig> = {}): Age
 }
 
 export function toUpdate(v: BuilderValues, base: Partial<AgentConfig>): AgentUpdate {
-  return { name: v.name.trim(), icon: v.icon ?? "", description: v.description ?? "", config: toConfig(v, base) };
+  const update: AgentUpdate = { name: (v.name ?? "").trim(), description: v.description ?? "", config: toConfig(v, base) };
+  // An icon is one or more characters; an emptied one keeps the stored icon.
+  if (v.icon?.trim()) update.icon = v.icon.trim();
+  return update;
 }

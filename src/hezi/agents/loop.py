@@ -176,8 +176,14 @@ class AgentRun:
         calls += self._last_calls
 
     async def _decided_round(self, messages: list[dict[str, Any]]) -> list[ToolCall]:
-        """Ask which tool the last message needs (held to the names by a schema), then have the model call it."""
-        tools = list(self.tools.values())
+        """Ask which tool the last message needs (held to the names by a schema), then have the model call it.
+
+        A tool that has answered once in this turn is not offered again: asked again, the bundled model picked the
+        same tool with the same arguments nearly every time, two model calls spent on nothing."""
+        answered = {s.tool for s in self.steps if s.error is None}
+        tools = [t for t in self.tools.values() if t.name not in answered]
+        if not tools:
+            return []
         ask = decision_messages(tools, self.turn.question, self.steps)
         fmt = {"type": "json_schema", "json_schema": {"name": "tool_choice", "schema": decision_schema(tools)}}
         text, _, decided = await self._call(self._request(ask, response_format=fmt, temperature=0, max_tokens=32))
@@ -185,9 +191,9 @@ class AgentRun:
             name = json.loads(text).get("tool")
         except (json.JSONDecodeError, AttributeError):
             name = None
-        if name not in self.tools:
+        tool = next((t for t in tools if t.name == name), None)
+        if tool is None:
             return []
-        tool = self.tools[name]
         # The arguments alone, held to the tool's own schema: a small model fills a flat object far better than the
         # {"tool_calls": [...]} wrapper a forced tool call asks for (1234 * 5678 came out as "}}, " there).
         ask = call_messages(tool, self.turn.question, self.steps)

@@ -159,3 +159,14 @@ def test_conversations_are_private_to_their_workspace_and_person(model_server: L
     api.add_member(ws, outsider["username"], "member")
     assert_error(other.get(f"/api/workspaces/{ws}/conversations/{cid}"), 404, "conversation_not_found")
     assert other.get(f"/api/workspaces/{ws}/conversations").json()["count"] == 0
+
+
+def test_follow_up_questions_are_suggested_when_asked_for(model_server: LiveServer) -> None:
+    api = model_server.admin()
+    ws = api.default_workspace()
+    agent = make_agent(api, ws, suggested_follow_ups=True)
+    message = answer_of(ask(api, ws, agent["id"], "What is the capital of France?", preview=True))
+    assert 1 <= len(message["suggested"]) <= 3
+    assert all(isinstance(q, str) and len(q.strip()) >= 3 for q in message["suggested"])
+    plain = answer_of(ask(api, ws, make_agent(api, ws)["id"], "What is the capital of France?", preview=True))
+    assert plain["suggested"] == []

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hezi.agents.context import RunContext
-from hezi.egress import EgressPolicy
+from hezi.egress import EgressPolicy, parse_cidrs
 from hezi.serving.usage import Attribution
 from tests.helpers import wait_for
 
@@ -153,6 +153,18 @@ def run_context(egress: EgressPolicy) -> RunContext:
         workspace_id=uuid.uuid4(), who=Attribution(None), models=unused, retriever=unused, egress=egress,
         secrets=unused, settings=unused,
     )  # fmt: skip
+
+
+@contextmanager
+def loopback_allowed_on(app: Any) -> Iterator[None]:
+    """A live server's guard as if started with HEZI_EGRESS_ALLOW_CIDRS=127.0.0.0/8 (it reads its list per call)."""
+    egress = app.state.services.egress
+    before = egress.allowed
+    egress.allowed = parse_cidrs("127.0.0.0/8")
+    try:
+        yield
+    finally:
+        egress.allowed = before
 
 
 LOOPBACK = EgressPolicy.from_setting("127.0.0.0/8")

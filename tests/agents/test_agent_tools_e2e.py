@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from hezi.egress import parse_cidrs
-from tests.agents.loopback import API_KEY, MCP_TOKEN, mcp_app, pets_app, serve
+from tests.agents.loopback import API_KEY, MCP_TOKEN, loopback_allowed_on, mcp_app, pets_app, serve
 from tests.conftest import LiveServer
 from tests.conversations.chat import answer_of, ask, make_agent
 from tests.helpers import Api, unique
@@ -18,12 +17,8 @@ from tests.knowledge.test_knowledge_api import add_text
 
 @pytest.fixture
 def loopback_allowed(model_server: LiveServer) -> Iterator[None]:
-    """As if started with HEZI_EGRESS_ALLOW_CIDRS=127.0.0.0/8."""
-    egress = model_server.app.state.services.egress
-    before = egress.allowed
-    egress.allowed = parse_cidrs("127.0.0.0/8")
-    yield
-    egress.allowed = before
+    with loopback_allowed_on(model_server.app):
+        yield
 
 
 def steps_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,8 +16,7 @@ import yaml
 from hezi.agents.spec import ToolRef
 from hezi.agents.tools.base import Tool, ToolFailed, ToolResult
 from hezi.agents.tools.catalogue import ToolCatalogue, UnknownTool
-from hezi.egress import parse_cidrs
-from tests.agents.loopback import API_KEY, MCP_TOKEN, TOKEN, mcp_app, pets_app, run_context, serve
+from tests.agents.loopback import API_KEY, MCP_TOKEN, TOKEN, loopback_allowed_on, mcp_app, pets_app, run_context, serve
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error, unique
 
@@ -36,12 +35,8 @@ def mcp_url() -> Iterator[str]:
 
 @pytest.fixture
 def loopback_allowed(live_server: LiveServer) -> Iterator[None]:
-    """As if started with HEZI_EGRESS_ALLOW_CIDRS=127.0.0.0/8 (the guard reads the app's list on every call)."""
-    egress = live_server.app.state.services.egress
-    before = egress.allowed
-    egress.allowed = parse_cidrs("127.0.0.0/8")
-    yield
-    egress.allowed = before
+    with loopback_allowed_on(live_server.app):
+        yield
 
 
 @pytest.fixture

@@ -123,16 +123,7 @@ class ChatService:
             conv.head_id = question.id = uuid.uuid4()
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(workspace_id, snapshot.config.tools)
             await db.commit()
-            shown = history.branch(messages, parent) if parent else []
-        return Prepared(
-            task=self.tasks.start(workspace_id, caller.principal.user_id),
-            conversation=conv,
-            snapshot=snapshot,
-            tools=tools,
-            question=question,
-            history=[{"role": m.role, "content": m.content} for m in shown if m.content],
-            attachments=[(f.name, f.text) for f in files],
-        )
+        return self._prepared(caller, conv, snapshot, tools, question, history.branch(messages, parent), files)
 
     async def regenerate(
         self, caller: Caller, workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID
@@ -154,9 +145,21 @@ class ChatService:
             files = await self._files(db, caller, workspace_id, file_ids, missing_ok=True)
             conv.head_id = question.id
             await db.commit()
-            earlier = history.branch(messages, question.parent_id) if question.parent_id else []
+        earlier = history.branch(messages, question.parent_id)
+        return self._prepared(caller, conv, snapshot, tools, question, earlier, files)
+
+    def _prepared(
+        self,
+        caller: Caller,
+        conv: Conversation,
+        snapshot: AgentSnapshot,
+        tools: list[Tool],
+        question: Message,
+        earlier: list[Message],
+        files: list[ChatFile],
+    ) -> Prepared:
         return Prepared(
-            task=self.tasks.start(workspace_id, caller.principal.user_id),
+            task=self.tasks.start(conv.workspace_id, caller.principal.user_id),
             conversation=conv,
             snapshot=snapshot,
             tools=tools,

@@ -21,7 +21,7 @@ async def all_messages(db: AsyncSession, conversation_id: uuid.UUID) -> list[Mes
 
 
 def branch(messages: Sequence[Message], head: uuid.UUID | None) -> list[Message]:
-    """The messages from the first to `head`, oldest first."""
+    """The messages from the first to `head`, oldest first (none when `head` is None)."""
     by_id = {m.id: m for m in messages}
     out: list[Message] = []
     current = by_id.get(head) if head else None

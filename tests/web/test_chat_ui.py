@@ -215,8 +215,8 @@ def test_stop_files_and_phone_width(model_server: LiveServer, page: Page, dialog
     page.set_viewport_size({"width": 390, "height": 800})
     expect(page.get_by_test_id("chat-history")).to_have_count(0)
     expect(question_box(page)).to_be_visible()
-    box = page.get_by_test_id("chat-view").bounding_box()
-    assert box is not None and box["width"] > 330, box
+    # (the menu folds away with an animation: wait until it has)
+    page.wait_for_function("document.querySelector('[data-testid=chat-view]').getBoundingClientRect().width > 330")
     shot(page, "chat-phone-en")
     page.get_by_test_id("chat-history-toggle").click()
     expect(page.get_by_test_id("chat-history-item").first).to_be_visible()

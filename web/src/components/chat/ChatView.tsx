@@ -1,5 +1,9 @@
 import { BulbOutlined, MessageOutlined, PaperClipOutlined, UserOutlined } from "@ant-design/icons";
-import { Bubble, Prompts, Sender, Welcome, type BubbleItemType } from "@ant-design/x";
+import { Bubble, Prompts, Sender, Welcome, XProvider, type BubbleItemType } from "@ant-design/x";
+import xEnUS from "@ant-design/x/locale/en_US";
+import xZhCN from "@ant-design/x/locale/zh_CN";
+import antdEnUS from "antd/locale/en_US";
+import antdZhCN from "antd/locale/zh_CN";
 import { App, Avatar, Button, Flex, Form, Input, Modal, Spin, Tag, Tooltip, Typography, theme, type ButtonProps } from "antd";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -35,9 +39,11 @@ interface Props {
  * file attachments. The chat page and the builder's preview both use it.
  */
 export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { token } = theme.useToken();
   const { message } = App.useApp();
+  // @ant-design/x's own words (button labels) in the console's language, with antd's kept.
+  const locale = i18n.language === "en" ? { ...antdEnUS, ...xEnUS } : { ...antdZhCN, ...xZhCN };
   const [text, setText] = useState("");
   const [files, setFiles] = useState<ChatFile[]>([]);
   const [uploading, setUploading] = useState(0);
@@ -189,136 +195,138 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
   const shownInputs = Object.entries(conversationInputs).filter(([, v]) => v !== null && v !== "");
 
   return (
-    <Flex vertical className="hezi-chat" style={{ height: "100%", minHeight: 0 }} data-testid="chat-view">
-      {toolbar}
-      <div style={{ flex: 1, minHeight: 0, position: "relative", display: "flex", flexDirection: "column" }} data-testid="chat-messages">
-        {chat.loading ? (
-          <Flex align="center" justify="center" style={{ flex: 1 }}>
-            <Spin />
-          </Flex>
-        ) : chat.loadError ? (
-          <Flex align="center" justify="center" style={{ flex: 1, padding: 24 }}>
-            <Typography.Text type="danger">{chat.loadError}</Typography.Text>
-          </Flex>
-        ) : !agent ? (
-          <Flex align="center" justify="center" style={{ flex: 1, padding: 24 }}>
-            {empty}
-          </Flex>
-        ) : chat.messages.length === 0 ? (
-          <div style={{ flex: 1, overflowY: "auto" }}>{welcome}</div>
-        ) : (
-          <Bubble.List
-            items={items}
-            style={{ flex: 1, minHeight: 0 }}
-            styles={{ scroll: { paddingInline: 16, paddingBlock: 16 } }}
-            role={{
-              ai: {
-                placement: "start",
-                variant: "borderless",
-                avatar: <AgentAvatar icon={agent.icon} size={32} />,
-                styles: { content: { minWidth: 0, maxWidth: "100%" }, body: { minWidth: 0, maxWidth: "min(860px, 100%)" } },
-              },
-              user: {
-                placement: "end",
-                variant: "filled",
-                avatar: <Avatar icon={<UserOutlined />} style={{ background: token.colorTextQuaternary, flex: "none" }} />,
-                styles: { body: { maxWidth: "80%" } },
-              },
-            }}
-          />
-        )}
-      </div>
-      {agent && (
-        <div className="hezi-chat-sender" style={{ padding: "8px 16px 16px" }}>
-          {started && shownInputs.length > 0 && (
-            <Flex gap={4} wrap style={{ marginBottom: 6 }} data-testid="chat-inputs-summary">
-              {shownInputs.map(([k, v]) => (
-                <Tag key={k}>
-                  {k}: {String(v)}
-                </Tag>
-              ))}
+    <XProvider locale={locale}>
+      <Flex vertical className="hezi-chat" style={{ height: "100%", minHeight: 0 }} data-testid="chat-view">
+        {toolbar}
+        <div style={{ flex: 1, minHeight: 0, position: "relative", display: "flex", flexDirection: "column" }} data-testid="chat-messages">
+          {chat.loading ? (
+            <Flex align="center" justify="center" style={{ flex: 1 }}>
+              <Spin />
             </Flex>
+          ) : chat.loadError ? (
+            <Flex align="center" justify="center" style={{ flex: 1, padding: 24 }}>
+              <Typography.Text type="danger">{chat.loadError}</Typography.Text>
+            </Flex>
+          ) : !agent ? (
+            <Flex align="center" justify="center" style={{ flex: 1, padding: 24 }}>
+              {empty}
+            </Flex>
+          ) : chat.messages.length === 0 ? (
+            <div style={{ flex: 1, overflowY: "auto" }}>{welcome}</div>
+          ) : (
+            <Bubble.List
+              items={items}
+              style={{ flex: 1, minHeight: 0 }}
+              styles={{ scroll: { paddingInline: 16, paddingBlock: 16 } }}
+              role={{
+                ai: {
+                  placement: "start",
+                  variant: "borderless",
+                  avatar: <AgentAvatar icon={agent.icon} size={32} />,
+                  styles: { content: { minWidth: 0, maxWidth: "100%" }, body: { minWidth: 0, maxWidth: "min(860px, 100%)" } },
+                },
+                user: {
+                  placement: "end",
+                  variant: "filled",
+                  avatar: <Avatar icon={<UserOutlined />} style={{ background: token.colorTextQuaternary, flex: "none" }} />,
+                  styles: { body: { maxWidth: "80%" } },
+                },
+              }}
+            />
           )}
-          <div data-testid="chat-sender" style={{ maxWidth: 860, margin: "0 auto" }}>
-            <Sender
-              value={text}
-              onChange={(v) => setText(v)}
-              onSubmit={submit}
-              onCancel={chat.stop}
-              loading={chat.streaming}
-              placeholder={t("chat.placeholder")}
-              autoSize={{ minRows: 1, maxRows: 8 }}
-              header={
-                files.length > 0 || uploading > 0 ? (
-                  <Flex gap={4} wrap style={{ padding: "8px 12px 0" }} data-testid="chat-attachments">
-                    {files.map((f) => (
-                      <Tag
-                        key={f.id}
-                        icon={<PaperClipOutlined />}
-                        closable
-                        onClose={() => setFiles((prev) => prev.filter((x) => x.id !== f.id))}
-                        data-testid="chat-attachment"
-                      >
-                        {f.name} · {formatBytes(f.size)}
-                      </Tag>
-                    ))}
-                    {uploading > 0 && <Spin size="small" />}
-                  </Flex>
-                ) : undefined
-              }
-              prefix={
-                <Tooltip title={t("chat.attach")}>
-                  <Button
-                    type="text"
-                    icon={<PaperClipOutlined />}
-                    onClick={() => fileInput.current?.click()}
-                    disabled={chat.streaming}
-                    aria-label={t("chat.attach")}
-                    data-testid="chat-attach"
-                  />
-                </Tooltip>
-              }
-              suffix={(_, { components: { SendButton, LoadingButton } }) =>
-                chat.streaming ? (
-                  <Tooltip title={t("chat.stop")}>
-                    <LoadingButton data-testid="chat-stop" aria-label={t("chat.stop")} />
-                  </Tooltip>
-                ) : (
-                  <SendButton type="primary" data-testid="chat-send" aria-label={t("chat.send")} disabled={!text.trim() || uploading > 0} />
-                )
-              }
-            />
-            <input
-              ref={fileInput}
-              type="file"
-              multiple
-              hidden
-              onChange={(e) => void attach(e.target.files)}
-              data-testid="chat-file-input"
-            />
-          </div>
         </div>
-      )}
-      <Modal
-        open={dislikeFor !== null}
-        title={t("chat.dislikeTitle")}
-        okText={t("chat.dislikeSubmit")}
-        cancelText={t("common.cancel")}
-        onCancel={() => setDislikeFor(null)}
-        okButtonProps={{ "data-testid": "chat-feedback-submit" } as ButtonProps}
-        onOk={() => {
-          const m = dislikeFor;
-          setDislikeFor(null);
-          if (m) chat.rate(m, "dislike", comment.trim() || undefined).catch((err: unknown) => void message.error(errorMessage(err, t)));
-        }}
-        destroyOnHidden
-      >
-        <Form layout="vertical">
-          <Form.Item label={t("chat.dislikeComment")} extra={t("chat.dislikeHint")}>
-            <Input.TextArea value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 3, maxRows: 8 }} maxLength={2000} data-testid="chat-feedback-comment" />
-          </Form.Item>
-        </Form>
-      </Modal>
-    </Flex>
+        {agent && (
+          <div className="hezi-chat-sender" style={{ padding: "8px 16px 16px" }}>
+            {started && shownInputs.length > 0 && (
+              <Flex gap={4} wrap style={{ marginBottom: 6 }} data-testid="chat-inputs-summary">
+                {shownInputs.map(([k, v]) => (
+                  <Tag key={k}>
+                    {k}: {String(v)}
+                  </Tag>
+                ))}
+              </Flex>
+            )}
+            <div data-testid="chat-sender" style={{ maxWidth: 860, margin: "0 auto" }}>
+              <Sender
+                value={text}
+                onChange={(v) => setText(v)}
+                onSubmit={submit}
+                onCancel={chat.stop}
+                loading={chat.streaming}
+                placeholder={t("chat.placeholder")}
+                autoSize={{ minRows: 1, maxRows: 8 }}
+                header={
+                  files.length > 0 || uploading > 0 ? (
+                    <Flex gap={4} wrap style={{ padding: "8px 12px 0" }} data-testid="chat-attachments">
+                      {files.map((f) => (
+                        <Tag
+                          key={f.id}
+                          icon={<PaperClipOutlined />}
+                          closable
+                          onClose={() => setFiles((prev) => prev.filter((x) => x.id !== f.id))}
+                          data-testid="chat-attachment"
+                        >
+                          {f.name} · {formatBytes(f.size)}
+                        </Tag>
+                      ))}
+                      {uploading > 0 && <Spin size="small" />}
+                    </Flex>
+                  ) : undefined
+                }
+                prefix={
+                  <Tooltip title={t("chat.attach")}>
+                    <Button
+                      type="text"
+                      icon={<PaperClipOutlined />}
+                      onClick={() => fileInput.current?.click()}
+                      disabled={chat.streaming}
+                      aria-label={t("chat.attach")}
+                      data-testid="chat-attach"
+                    />
+                  </Tooltip>
+                }
+                suffix={(_, { components: { SendButton, LoadingButton } }) =>
+                  chat.streaming ? (
+                    <Tooltip title={t("chat.stop")}>
+                      <LoadingButton data-testid="chat-stop" aria-label={t("chat.stop")} />
+                    </Tooltip>
+                  ) : (
+                    <SendButton type="primary" data-testid="chat-send" aria-label={t("chat.send")} disabled={!text.trim() || uploading > 0} />
+                  )
+                }
+              />
+              <input
+                ref={fileInput}
+                type="file"
+                multiple
+                hidden
+                onChange={(e) => void attach(e.target.files)}
+                data-testid="chat-file-input"
+              />
+            </div>
+          </div>
+        )}
+        <Modal
+          open={dislikeFor !== null}
+          title={t("chat.dislikeTitle")}
+          okText={t("chat.dislikeSubmit")}
+          cancelText={t("common.cancel")}
+          onCancel={() => setDislikeFor(null)}
+          okButtonProps={{ "data-testid": "chat-feedback-submit" } as ButtonProps}
+          onOk={() => {
+            const m = dislikeFor;
+            setDislikeFor(null);
+            if (m) chat.rate(m, "dislike", comment.trim() || undefined).catch((err: unknown) => void message.error(errorMessage(err, t)));
+          }}
+          destroyOnHidden
+        >
+          <Form layout="vertical">
+            <Form.Item label={t("chat.dislikeComment")} extra={t("chat.dislikeHint")}>
+              <Input.TextArea value={comment} onChange={(e) => setComment(e.target.value)} autoSize={{ minRows: 3, maxRows: 8 }} maxLength={2000} data-testid="chat-feedback-comment" />
+            </Form.Item>
+          </Form>
+        </Modal>
+      </Flex>
+    </XProvider>
   );
 }

@@ -75,6 +75,10 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
+	  echo "installing fonts-noto-color-emoji (agents' icons are emoji) for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-color-emoji; }
 
 # The code interpreter runs user code under Debian's bubblewrap (no network, no host files); installed here when
 # missing (CI runs as root). Without it the code tool refuses to run rather than run code unsandboxed.

@@ -198,7 +198,8 @@ class AgentRun:
         # {"tool_calls": [...]} wrapper a forced tool call asks for (1234 * 5678 came out as "}}, " there).
         ask = call_messages(tool, self.turn.question, self.steps)
         fmt = {"type": "json_schema", "json_schema": {"name": tool.name, "schema": tool.parameters}}
-        text, _, used = await self._call(self._request(ask, response_format=fmt, temperature=0))
+        # Room to finish the object: cut off by the agent's own (answer-sized) limit, it would not parse.
+        text, _, used = await self._call(self._request(ask, response_format=fmt, temperature=0, max_tokens=256))
         calls = [ToolCall(0, f"call_{uuid.uuid4().hex[:24]}", tool.name, text.strip() or "{}")]
         self._pending_tokens = decided.completion_tokens + used.completion_tokens
         # A call made before (or twice in one answer) would give the same result again: answer from what is known.

@@ -62,7 +62,7 @@ class Calculator:
                     "description": "e.g. 1234*5678",
                     # Only what an expression is made of: held to this by the grammar, a small model writes the
                     # expression and stops, where a free string (or letters) ran on into braces and prose.
-                    "pattern": r"^(sqrt|log|abs|round|[-0-9(])([-0-9+*/(). %^,]|sqrt|log|exp|abs|round|pi){0,99}$",
+                    "pattern": r"^(sqrt|log|abs|round|[-0-9(])([-0-9+*/(). %^,]|sqrt|log|exp|abs|round|pi){0,79}$",
                 }
             },
             "required": ["expression"],

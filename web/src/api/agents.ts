@@ -18,14 +18,15 @@ export type FieldKind = (typeof FIELD_KINDS)[number];
 /** One input of an agent's form; its kind is the key it sits under in `user_input_form` (Dify's shape). */
 export interface FormFieldSpec {
   variable: string;
-  label?: string;
-  required?: boolean;
+  label: string;
+  required: boolean;
   default?: string | number | null;
   max_length?: number | null;
   options?: string[] | null;
 }
 
-export type UserInputForm = Partial<Record<FieldKind, FormFieldSpec>>[];
+/** Each entry has one key, its kind (a FieldKind). */
+export type UserInputForm = Record<string, FormFieldSpec>[];
 
 export interface ToolRef {
   provider: string;
@@ -84,8 +85,8 @@ export interface AgentCreate {
   description?: string;
   config?: AgentConfig;
   template?: string;
-  /** The template's language; the server answers in English when not given. */
-  lang?: "en" | "zh-CN";
+  /** The template's language (its prompt, opening statement and questions). */
+  lang: "en" | "zh-CN";
 }
 
 export interface AgentUpdate {
@@ -121,9 +122,9 @@ export interface ToolProviderCreate {
 export interface ToolProviderPublic {
   id: string;
   name: string;
-  kind: ToolProviderKind;
+  kind: ToolProviderKind | string;
   config: Record<string, unknown>;
-  auth: { type: ToolAuthType; header: string | null; has_secret: boolean };
+  auth: { type: ToolAuthType | string; header: string | null; has_secret: boolean };
   tools: { name: string; description: string; parameters: Record<string, unknown> }[];
   created_at: string;
   updated_at: string;
@@ -200,7 +201,7 @@ export interface ChatRequest {
   query: string;
   conversation_id?: string | null;
   inputs?: Record<string, unknown>;
-  preview?: boolean;
+  preview: boolean;
   /** Edit and resend: the question being edited; the new one becomes its sibling (a new branch). */
   edit_of?: string;
   parent_id?: string | null;

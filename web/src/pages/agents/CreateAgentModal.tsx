@@ -41,12 +41,11 @@ export function CreateAgentModal({
 
   const create = useMutation({
     mutationFn: (v: Values) => {
-      const body: AgentCreate = { name: v.name.trim() };
+      const body: AgentCreate = { name: v.name.trim(), lang };
       if (v.icon) body.icon = v.icon;
       if (v.description?.trim()) body.description = v.description.trim();
       if (source === "template" && template) {
-        body.template = template.id;
-        body.lang = lang; // the template's prompt, opening statement and questions in the console's language
+        body.template = template.id; // its prompt, opening statement and questions in the console's language (lang)
       }
       return request<AgentPublic>("POST", wsPaths(workspace.id).agents, body);
     },

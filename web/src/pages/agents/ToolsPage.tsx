@@ -283,7 +283,7 @@ export function ToolsPage({ workspace }: { workspace: WorkspaceRef }) {
             key: "auth",
             render: (_, p) => (
               <Space size={4}>
-                {t(`tools.authTypes.${p.auth.type}`)}
+                {t(`tools.authTypes.${p.auth.type as ToolAuthType}`)}
                 {p.auth.header && <Typography.Text type="secondary" style={{ fontFamily: MONO, fontSize: 12 }}>{p.auth.header}</Typography.Text>}
                 {p.auth.has_secret && (
                   <Tooltip title={t("tools.secretStored")}>

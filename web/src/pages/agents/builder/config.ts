@@ -1,4 +1,4 @@
-import type { AgentConfig, AgentPublic, AgentUpdate, FieldKind, RetrievalSettings, UserInputForm } from "../../../api/agents";
+import type { AgentConfig, AgentPublic, AgentUpdate, FieldKind, FormFieldSpec, RetrievalSettings, UserInputForm } from "../../../api/agents";
 
 /** One row of the input-form editor: Dify's `{kind: {variable, label, …}}` flattened. */
 export interface FieldRow {
@@ -76,12 +76,12 @@ function formOf(rows: FieldRow[]): UserInputForm {
   return rows
     .filter((r) => r && r.variable)
     .map((r) => {
-      const spec: Record<string, unknown> = { variable: r.variable.trim(), label: r.label ?? "", required: !!r.required };
+      const spec: FormFieldSpec = { variable: r.variable.trim(), label: r.label ?? "", required: !!r.required };
       if (r.default !== null && r.default !== undefined && r.default !== "") spec.default = r.default;
       if ((r.kind === "text-input" || r.kind === "paragraph") && r.max_length) spec.max_length = r.max_length;
       if (r.kind === "select") spec.options = (r.options ?? []).map((o) => o.trim()).filter(Boolean);
       return { [r.kind]: spec };
-    }) as UserInputForm;
+    });
 }
 
 export function toValues(agent: Pick<AgentPublic, "name" | "icon" | "description" | "config">): BuilderValues {

@@ -22,6 +22,7 @@ import { AgentAvatar } from "../../components/agents/AgentAvatar";
 import { ChatView } from "../../components/chat/ChatView";
 import { useAgentChat } from "../../components/chat/useAgentChat";
 import { useWorkspace } from "../../components/workspace";
+import { currentLanguage } from "../../i18n";
 import { canEditAgents } from "./AgentList";
 import { AgentForm } from "./builder/AgentForm";
 import { toConfig, toUpdate, toValues, type BuilderValues } from "./builder/config";
@@ -69,7 +70,7 @@ function SaveIndicator({ save }: { save: SaveState }) {
     error: <ExclamationCircleOutlined style={{ color: "#ff4d4f" }} />,
   }[save.state];
   const text = {
-    saved: save.at ? t("builder.save.savedAt", { time: save.at.toLocaleTimeString() }) : t("builder.save.saved"),
+    saved: save.at ? t("builder.save.savedAt", { time: save.at.toLocaleTimeString(currentLanguage(), { hour12: false }) }) : t("builder.save.saved"),
     dirty: t("builder.save.saving"),
     saving: t("builder.save.saving"),
     invalid: t("builder.save.invalid"),

@@ -28,53 +28,47 @@ export function InputFormEditor({ promptVariables }: { promptVariables: string[]
                 data-testid={`builder-field-${item.name}`}
                 style={{ border: `1px solid ${token.colorBorderSecondary}`, borderRadius: token.borderRadius, padding: "8px 10px 0" }}
               >
-                <Row gutter={8} align="top">
-                  <Col xs={12} sm={6}>
-                    <Form.Item name={[item.name, "kind"]} style={{ marginBottom: 8 }}>
-                      <Select
-                        size="small"
-                        options={FIELD_KINDS.map((k) => ({ value: k, label: t(`builder.fields.kinds.${k}`) }))}
-                        data-testid="builder-field-kind"
-                      />
+                <Flex gap={8} wrap align="flex-start">
+                  <Form.Item name={[item.name, "kind"]} style={{ marginBottom: 8, width: 112 }}>
+                    <Select
+                      size="small"
+                      options={FIELD_KINDS.map((k) => ({ value: k, label: t(`builder.fields.kinds.${k}`) }))}
+                      data-testid="builder-field-kind"
+                    />
+                  </Form.Item>
+                  <Form.Item
+                    name={[item.name, "variable"]}
+                    style={{ marginBottom: 8, flex: "1 1 120px" }}
+                    rules={[
+                      { required: true, message: t("common.required") },
+                      { pattern: VARIABLE, message: t("builder.fields.variableRule") },
+                      {
+                        validator: (_, v: string) =>
+                          rows.filter((r) => r?.variable === v).length > 1 ? Promise.reject(new Error(t("builder.fields.duplicate"))) : Promise.resolve(),
+                      },
+                    ]}
+                  >
+                    <Input size="small" placeholder={t("builder.fields.variable")} style={{ fontFamily: "ui-monospace, monospace" }} data-testid="builder-field-variable" />
+                  </Form.Item>
+                  <Form.Item name={[item.name, "label"]} style={{ marginBottom: 8, flex: "1 1 140px" }}>
+                    <Input size="small" placeholder={t("builder.fields.label")} maxLength={128} data-testid="builder-field-label" />
+                  </Form.Item>
+                  <Flex align="center" gap={4} style={{ height: 24, whiteSpace: "nowrap" }}>
+                    <Form.Item name={[item.name, "required"]} valuePropName="checked" noStyle>
+                      <Checkbox data-testid="builder-field-required">{t("builder.fields.required")}</Checkbox>
                     </Form.Item>
-                  </Col>
-                  <Col xs={12} sm={6}>
-                    <Form.Item
-                      name={[item.name, "variable"]}
-                      style={{ marginBottom: 8 }}
-                      rules={[
-                        { required: true, message: t("common.required") },
-                        { pattern: VARIABLE, message: t("builder.fields.variableRule") },
-                        {
-                          validator: (_, v: string) =>
-                            rows.filter((r) => r?.variable === v).length > 1 ? Promise.reject(new Error(t("builder.fields.duplicate"))) : Promise.resolve(),
-                        },
-                      ]}
-                    >
-                      <Input size="small" placeholder={t("builder.fields.variable")} style={{ fontFamily: "ui-monospace, monospace" }} data-testid="builder-field-variable" />
-                    </Form.Item>
-                  </Col>
-                  <Col xs={16} sm={8}>
-                    <Form.Item name={[item.name, "label"]} style={{ marginBottom: 8 }}>
-                      <Input size="small" placeholder={t("builder.fields.label")} maxLength={128} data-testid="builder-field-label" />
-                    </Form.Item>
-                  </Col>
-                  <Col xs={8} sm={4}>
-                    <Flex align="center" justify="space-between" style={{ height: 24 }}>
-                      <Form.Item name={[item.name, "required"]} valuePropName="checked" noStyle>
-                        <Checkbox data-testid="builder-field-required">{t("builder.fields.required")}</Checkbox>
-                      </Form.Item>
-                      <Button
-                        type="text"
-                        size="small"
-                        danger
-                        icon={<DeleteOutlined />}
-                        onClick={() => remove(item.name)}
-                        aria-label={t("common.delete")}
-                        data-testid="builder-field-remove"
-                      />
-                    </Flex>
-                  </Col>
+                    <Button
+                      type="text"
+                      size="small"
+                      danger
+                      icon={<DeleteOutlined />}
+                      onClick={() => remove(item.name)}
+                      aria-label={t("common.delete")}
+                      data-testid="builder-field-remove"
+                    />
+                  </Flex>
+                </Flex>
+                <Row gutter={8}>
                   {kind === "select" && (
                     <Col span={24}>
                       <Form.Item

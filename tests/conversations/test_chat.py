@@ -3,19 +3,24 @@ history, branches (regenerate, edit and resend), feedback, titles, search, stop,
 
 from __future__ import annotations
 
+import json
 import threading
 
+from hezi.serving.bundled import SMOLLM2_NAME
 from tests.conftest import LiveServer
 from tests.conversations.chat import answer_of, ask, events_of, make_agent
-from tests.helpers import assert_error, wait_for
+from tests.helpers import assert_error, wait_for, worker_health
 
 
 def test_a_streamed_answer_is_stored_with_its_conversation(model_server: LiveServer) -> None:
     api = model_server.admin()
     ws = api.default_workspace()
-    agent = make_agent(api, ws, system_prompt="You are a polite assistant of {{company}}.", user_input_form=[
-        {"text-input": {"variable": "company", "label": "Company", "required": True}}
-    ])
+    agent = make_agent(
+        api,
+        ws,
+        system_prompt="You are a polite assistant of {{company}}.",
+        user_input_form=[{"text-input": {"variable": "company", "label": "Company", "required": True}}],
+    )
     refused = api.post(f"/api/workspaces/{ws}/agents/{agent['id']}/chat", json={"query": "hi", "preview": True})
     assert_error(refused, 400, "invalid_inputs")  # the form's required field is missing
 
@@ -82,9 +87,7 @@ def test_regenerate_and_edit_keep_the_old_branch(model_server: LiveServer) -> No
         json={"rating": "dislike", "comment": "too short"},
     )
     assert liked.status_code == 200 and liked.json()["rating"] == "dislike" and liked.json()["feedback"] == "too short"
-    cleared = api.post(
-        f"/api/workspaces/{ws}/conversations/{cid}/messages/{new['id']}/feedback", json={"rating": None}
-    )
+    cleared = api.post(f"/api/workspaces/{ws}/conversations/{cid}/messages/{new['id']}/feedback", json={"rating": None})
     assert cleared.json()["rating"] is None and cleared.json()["feedback"] is None
 
 
@@ -101,14 +104,13 @@ def test_stop_ends_the_answer_and_keeps_what_was_said(model_server: LiveServer) 
         with api.http.stream(
             "POST", f"/api/workspaces/{ws}/agents/{agent['id']}/chat", json=body, headers=headers, timeout=300
         ) as r:
-            import json
-
             for line in r.iter_lines():
                 if line.startswith("data: "):
                     events.append(json.loads(line[6:]))
                     if events[-1]["event"] == "text":
                         started.set()
 
+    cancelled_before = sum(h["jobs_cancelled"] for h in worker_health(model_server.app, SMOLLM2_NAME))
     reader = threading.Thread(target=read)
     reader.start()
     wait_for(started.is_set, "the answer to start streaming", timeout=120)
@@ -119,6 +121,34 @@ def test_stop_ends_the_answer_and_keeps_what_was_said(model_server: LiveServer) 
     assert message["status"] == "stopped" and message["content"]
     assert message["usage"]["completion_tokens"] < 2000
     assert_error(api.post(f"/api/workspaces/{ws}/chat/{task}/stop"), 404, "task_not_found")
+    # the worker stopped generating: its slot is free for others
+    wait_for(
+        lambda: sum(h["jobs_cancelled"] for h in worker_health(model_server.app, SMOLLM2_NAME)) > cancelled_before,
+        "the worker to cancel the stopped answer's job",
+    )
+
+
+def test_an_answer_whose_reader_went_away_is_stored_as_stopped(model_server: LiveServer) -> None:
+    api = model_server.admin()
+    ws = api.default_workspace()
+    agent = make_agent(api, ws, model_params={"temperature": 1.0, "max_tokens": 2000})
+    headers = {"Authorization": f"Bearer {api.token}"}
+    body = {"query": "Write a very long story about a cat.", "preview": True}
+    with api.http.stream(
+        "POST", f"/api/workspaces/{ws}/agents/{agent['id']}/chat", json=body, headers=headers, timeout=300
+    ) as r:
+        lines = r.iter_lines()
+        start = json.loads(next(line for line in lines if line.startswith("data: "))[6:])
+        next(line for line in lines if line.startswith('data: {"event":"text"'))
+    # the connection is closed here, mid-answer
+
+    def stored() -> dict | None:
+        messages = api.get(f"/api/workspaces/{ws}/conversations/{start['conversation_id']}").json()["messages"]
+        return messages[-1] if messages[-1]["role"] == "assistant" else None
+
+    answer = wait_for(stored, "the cut-off answer to be stored", timeout=120)
+    assert answer["id"] == start["message_id"] and answer["status"] == "stopped"
+    assert answer["usage"]["completion_tokens"] < 2000
 
 
 def test_an_attached_file_reaches_the_answer_and_too_large_is_refused(model_server: LiveServer) -> None:
@@ -127,7 +157,7 @@ def test_an_attached_file_reaches_the_answer_and_too_large_is_refused(model_serv
     agent = make_agent(api, ws, system_prompt="Answer from the attached file.")
     up = api.post(
         f"/api/workspaces/{ws}/chat-files",
-        files={"file": ("notes.txt", "The secret code word is PINEAPPLE.".encode(), "text/plain")},
+        files={"file": ("notes.txt", b"The secret code word is PINEAPPLE.", "text/plain")},
     )
     assert up.status_code == 201, up.text
     f = up.json()

@@ -234,10 +234,9 @@ class ChatService:
             ctx,
             Turn(turn.question.content, turn.history, conv.inputs, turn.attachments),
         )
-        events: AsyncGenerator[AgentEvent] = run.events()  # type: ignore[assignment]
-        parts: list[str] = []
+        pump = _Pump(run.events(), turn.task.stop)
         try:
-            async for event in _until_stopped(events, turn.task.stop):
+            async for event in pump:
                 if isinstance(event, RunFinished):
                     answer.status = "ok"
                     answer.content = event.text
@@ -248,7 +247,7 @@ class ChatService:
                     if config.suggested_follow_ups and event.text.strip():
                         answer.suggested = await follow_ups(self.models, who, config, turn.question.content, event.text)
                     continue
-                payload = _encode(event, answer, parts)
+                payload = _encode(event, answer, pump.text)
                 if payload is not None:
                     yield payload
         except DomainError as exc:
@@ -261,23 +260,29 @@ class ChatService:
             answer.error = {"code": "internal_error", "message": f"The answer failed: {type(exc).__name__}"}
             yield {"event": "error", **answer.error}
         finally:
-            await events.aclose()
             self.tasks.end(turn.task)
-            if answer.status != "ok":
-                answer.content = "".join(parts)
-                answer.prompt_tokens = run.usage.prompt_tokens
-                answer.completion_tokens = run.usage.completion_tokens
-                answer.steps = [s.public() for s in run.steps]
-                answer.citations = [c.public() for c in run.citations]
-            answer.latency_ms = int((time.monotonic() - started) * 1000)
-            # Saved in a task of its own: when the client has gone, this generator is being cancelled, and in a
-            # cancelled scope every await would be cancelled again.
-            saving = asyncio.get_running_loop().create_task(self._save(conv.id, answer))
+            # Ended and saved in a task of its own, before any await here: when the client has gone, this generator
+            # is being cancelled, and in a cancelled scope every await would be cancelled again.
+            saving = asyncio.get_running_loop().create_task(self._end(pump, run, conv.id, answer, started))
             self._saving.add(saving)
             saving.add_done_callback(self._saving.discard)
         stored = await saving
         if stored is not None:
             yield {"event": "end", **stored}
+
+    async def _end(
+        self, pump: _Pump, run: AgentRun, conversation_id: uuid.UUID, answer: Message, started: float
+    ) -> dict[str, Any] | None:
+        """Stop the run if it is still going (its model stream closes, freeing the slot), then store the answer."""
+        await pump.close()
+        if answer.status != "ok":  # what was said and spent until it ended
+            answer.content = "".join(pump.text)
+            answer.prompt_tokens = run.usage.prompt_tokens
+            answer.completion_tokens = run.usage.completion_tokens
+            answer.steps = [s.public() for s in run.steps]
+            answer.citations = [c.public() for c in run.citations]
+        answer.latency_ms = int((time.monotonic() - started) * 1000)
+        return await self._save(conversation_id, answer)
 
     async def _save(self, conversation_id: uuid.UUID, answer: Message) -> dict[str, Any] | None:
         async with self.sessionmaker() as db:
@@ -319,28 +324,40 @@ def _encode(event: AgentEvent, answer: Message, parts: list[str]) -> dict[str, A
     return None
 
 
-async def _until_stopped(events: AsyncIterator[AgentEvent], stop: asyncio.Event) -> AsyncIterator[AgentEvent]:
-    """The run's events until it ends or `stop` is set (checked while waiting for each event, not only between)."""
-    waiter = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            nxt = asyncio.ensure_future(anext(events))
-            done, _ = await asyncio.wait({nxt, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            if nxt not in done:
-                # Cancelled where it waits (the model's stream closes, freeing the slot); awaited, so that the
-                # generator is no longer running when it is closed.
-                nxt.cancel()
-                await asyncio.wait({nxt})
-                return
-            try:
-                event = nxt.result()
-            except StopAsyncIteration:
-                return
-            yield event
-            if stop.is_set():
-                return
-    finally:
-        waiter.cancel()
+class _Pump:
+    """The run's events until it ends or `stop` is set (checked while waiting for each event, not only between).
+
+    Each event is awaited in a task of its own, so that a stop can interrupt the wait; `close()` may be called from
+    another task, after the reader has gone."""
+
+    def __init__(self, events: AsyncIterator[AgentEvent], stop: asyncio.Event) -> None:
+        self.events: AsyncGenerator[AgentEvent] = events  # type: ignore[assignment]
+        self.stop = stop
+        self.text: list[str] = []  # the answer's text so far
+        self._pending: asyncio.Future[AgentEvent] | None = None
+
+    async def __aiter__(self) -> AsyncIterator[AgentEvent]:
+        waiter = asyncio.ensure_future(self.stop.wait())
+        try:
+            while not self.stop.is_set():
+                self._pending = asyncio.ensure_future(anext(self.events))
+                done, _ = await asyncio.wait({self._pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if self._pending not in done:
+                    return
+                try:
+                    event = self._pending.result()
+                except StopAsyncIteration:
+                    return
+                yield event
+        finally:
+            waiter.cancel()
+
+    async def close(self) -> None:
+        """Cancel the event being waited for (the model's stream closes where it waits), then close the run."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
+            await asyncio.wait({self._pending})
+        await self.events.aclose()
 
 
 def _title(question: str) -> str:

@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.conftest import LiveServer
 from tests.helpers import Api, unique
 from tests.web.browser import shot, sign_in, switch_language
-from tests.web.test_agents_ui import RECORD_STATES
+from tests.web.test_agents_ui import ANSWER_MS, RECORD_STATES
 
 # Markdown from an untrusted source: raw HTML, script links, an image, a table and LaTeX.
 UNSAFE = (
@@ -114,7 +114,7 @@ def test_chat_streams_with_history_branches_and_feedback(model_server: LiveServe
     # A question streams its answer in; the conversation gets its address and a place in the history.
     ask(page, "你们的营业时间是什么？")
     answer = page.get_by_test_id("chat-answer").last
-    expect(answer).to_have_attribute("data-status", "ok", timeout=120_000)
+    expect(answer).to_have_attribute("data-status", "ok", timeout=ANSWER_MS)
     assert "streaming" in page.evaluate("window.__answerStates"), page.evaluate("window.__answerStates")
     expect(answer.get_by_test_id("markdown")).not_to_be_empty()
     expect(page).to_have_url(re.compile(r"/chat/[0-9a-f-]{36}$"))
@@ -125,7 +125,7 @@ def test_chat_streams_with_history_branches_and_feedback(model_server: LiveServe
     # Regenerate: a second answer to the same question, with < 2/2 > to go back to the first.
     first_text = answer.get_by_test_id("markdown").inner_text()
     page.get_by_test_id("chat-regenerate").click()
-    expect(page.get_by_test_id("chat-answer").last).to_have_attribute("data-status", "ok", timeout=120_000)
+    expect(page.get_by_test_id("chat-answer").last).to_have_attribute("data-status", "ok", timeout=ANSWER_MS)
     branch = page.get_by_test_id("chat-answer-actions").get_by_test_id("chat-branch-label")
     expect(branch).to_have_text("2/2")
     page.get_by_test_id("chat-answer-actions").get_by_test_id("chat-branch-prev").click()
@@ -138,7 +138,7 @@ def test_chat_streams_with_history_branches_and_feedback(model_server: LiveServe
     page.get_by_test_id("chat-edit-input").fill("你们周末营业吗？")
     page.get_by_test_id("chat-edit-send").click()
     expect(page.get_by_test_id("chat-question").last).to_have_text("你们周末营业吗？")
-    expect(page.get_by_test_id("chat-answer").last).to_have_attribute("data-status", "ok", timeout=120_000)
+    expect(page.get_by_test_id("chat-answer").last).to_have_attribute("data-status", "ok", timeout=ANSWER_MS)
     expect(page.get_by_test_id("chat-branch-label").first).to_have_text("2/2")
     detail = api.get(f"/api/workspaces/{ws}/conversations/{conversation_id}").json()
     question = next(m for m in detail["messages"] if m["role"] == "user")

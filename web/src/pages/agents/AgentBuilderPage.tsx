@@ -10,7 +10,7 @@ import {
 } from "@ant-design/icons";
 import { useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Col, Flex, Form, Input, Modal, Result, Row, Space, Tag, Tooltip, Typography, theme, type ButtonProps } from "antd";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { useAgent } from "../../api/agentQueries";
@@ -103,7 +103,7 @@ function BuilderForm({ workspace, initial, back }: { workspace: WorkspaceRef; in
   const [publishOpen, setPublishOpen] = useState(false);
   const [note, setNote] = useState("");
   const [versionsOpen, setVersionsOpen] = useState(false);
-  const paths = wsPaths(workspace.id);
+  const paths = useMemo(() => wsPaths(workspace.id), [workspace.id]);
 
   // Autosave: one PATCH at a time; edits made while one is in flight are saved right after it.
   const timer = useRef<number | null>(null);
@@ -156,6 +156,8 @@ function BuilderForm({ workspace, initial, back }: { workspace: WorkspaceRef; in
     // Edits made during the save go out next; a refused save waits for the next edit instead of retrying.
     if (ok && dirty.current) timer.current = window.setTimeout(() => void saveNow(), AUTOSAVE_MS);
   }, [editable, form, initial.id, paths, queryClient, t, workspace.id]);
+  const latestSave = useRef(saveNow);
+  latestSave.current = saveNow;
 
   const onValuesChange = (_: unknown, all: BuilderValues) => {
     setValues(all);
@@ -174,9 +176,9 @@ function BuilderForm({ workspace, initial, back }: { workspace: WorkspaceRef; in
     window.addEventListener("beforeunload", warn);
     return () => {
       window.removeEventListener("beforeunload", warn);
-      if (dirty.current) void saveNow();
+      if (dirty.current) void latestSave.current();
     };
-  }, [saveNow]);
+  }, []);
 
   const chat = useAgentChat({
     workspaceId: workspace.id,

@@ -72,11 +72,12 @@ function WorkspaceChat({ workspace }: { workspace: WorkspaceRef }) {
     if (param && param !== live.conversationId) void live.load(param);
     if (!param && previous.current) live.reset();
     previous.current = param;
-    // only a new address loads: the conversation changing by itself is handled below
-  }, [param]); // eslint-disable-line react-hooks/exhaustive-deps
+    // Only a new address loads (not a new render): the conversation changing by itself is handled below.
+  }, [param]);
   useEffect(() => {
     if (live.conversationId && live.conversationId !== param) navigate(`/chat/${live.conversationId}`, { replace: !param });
-  }, [live.conversationId]); // eslint-disable-line react-hooks/exhaustive-deps
+    // Only a conversation that changed by itself (a new one started) moves the address.
+  }, [live.conversationId]);
 
   const pick = (id: string) => {
     setChosen(id);

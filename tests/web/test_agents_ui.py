@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, unique, wait_for
@@ -142,7 +142,9 @@ def test_build_agent_from_template_preview_and_publish(model_server: LiveServer,
     assert tool in {"calculator", "code_interpreter"}, tool
     steps.first.click()  # the step opens: its arguments and its result
     expect(answer.get_by_test_id("chat-step-arguments").first).to_be_visible()
-    expect(answer.get_by_test_id("chat-step-result").or_(answer.get_by_test_id("chat-step-error")).first).to_be_visible()
+    expect(
+        answer.get_by_test_id("chat-step-result").or_(answer.get_by_test_id("chat-step-error")).first
+    ).to_be_visible()
     expect(answer.get_by_test_id("markdown")).not_to_be_empty()
     # The knowledge base was searched: its passage is listed as a source.
     expect(answer.get_by_test_id("chat-sources")).to_contain_text("来源")
@@ -294,6 +296,11 @@ def test_tool_providers_page(loopback_server: LiveServer, page: Page) -> None:
 def _no_dialogs(page: Page) -> Any:
     """Nothing in these pages may open a browser dialog (an alert() from injected markup would)."""
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     yield
     assert dialogs == [], dialogs

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, unique
@@ -19,7 +19,7 @@ from tests.web.test_agents_ui import ANSWER_MS, RECORD_STATES
 # Markdown from an untrusted source: raw HTML, script links, an image, a table and LaTeX.
 UNSAFE = (
     "Welcome! <img src=x onerror=alert(1)> <script>alert(2)</script>\n\n"
-    "[click me](javascript:alert(3)) and <a href=\"javascript:alert(4)\">raw link</a> and "
+    '[click me](javascript:alert(3)) and <a href="javascript:alert(4)">raw link</a> and '
     "[docs](https://example.com/docs)\n\n"
     "![pixel](https://example.com/p.png)\n\n"
     "| plan | days |\n|---|---|\n| annual | 25 |\n\n"
@@ -30,7 +30,9 @@ QUESTION_HTML = "<img src=x onerror=alert(5)> what can you do?"
 
 def published_agent(api: Api, ws: str, **config: Any) -> dict[str, Any]:
     """An agent from the customer-service template, its config changed by `config`, published."""
-    r = api.post(f"/api/workspaces/{ws}/agents", json={"template": "customer-service", "name": unique("客服"), "lang": "zh-CN"})
+    r = api.post(
+        f"/api/workspaces/{ws}/agents", json={"template": "customer-service", "name": unique("客服"), "lang": "zh-CN"}
+    )
     assert r.status_code == 201, r.text
     agent = r.json()
     if config:
@@ -45,7 +47,12 @@ def published_agent(api: Api, ws: str, **config: Any) -> dict[str, Any]:
 def dialogs(page: Page) -> Iterator[list[str]]:
     """Any browser dialog (alert() from markup that became HTML) is recorded; the tests expect none."""
     seen: list[str] = []
-    page.on("dialog", lambda d: (seen.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     yield seen
     assert seen == []
 
@@ -91,13 +98,17 @@ def test_markdown_and_questions_render_as_text(live_server: LiveServer, page: Pa
     question = page.get_by_test_id("chat-question").last
     expect(question).to_have_text(QUESTION_HTML)
     assert_inert(question)
-    expect(page.get_by_test_id("chat-answer").last).to_have_attribute("data-status", re.compile("error|ok"), timeout=60_000)
+    expect(page.get_by_test_id("chat-answer").last).to_have_attribute(
+        "data-status", re.compile("error|ok"), timeout=60_000
+    )
     assert_inert(page.get_by_test_id("chat-messages"))
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
     api.close()
 
 
-def test_chat_streams_with_history_branches_and_feedback(model_server: LiveServer, page: Page, dialogs: list[str]) -> None:
+def test_chat_streams_with_history_branches_and_feedback(
+    model_server: LiveServer, page: Page, dialogs: list[str]
+) -> None:
     api = model_server.admin()
     ws = api.default_workspace()
     # Short answers: the test is about the page, not the model's prose.

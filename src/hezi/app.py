@@ -64,9 +64,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.include_router(health.router)
-    app.include_router(console.router)
-    app.include_router(dify.router)  # before openai: /v1/datasets is Dify's, the rest of /v1 OpenAI's
+    # Routes are matched in order, one by one (twice: FastAPI matches again when it handles the request), so the
+    # model calls' few routes come first, then Dify's dataset API (/v1/datasets…), then the console's many (/api).
+    # Their paths do not overlap: the order decides nothing else.
     app.include_router(openai.router)
+    app.include_router(dify.router)
+    app.include_router(console.router)
     app.include_router(metrics_api.router)
     app.include_router(static.router_for(settings.web_dist))
     app.add_middleware(NulGuardMiddleware)  # innermost: it sees bodies BodyLimitMiddleware has capped

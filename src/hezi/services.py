@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import procrastinate
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hezi.accounts.key_cache import KeyCache, KeyCacheCollector
 from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.visitors import VisitorTokens
 from hezi.conversations.chat import ChatService
@@ -44,6 +45,7 @@ class Services:
     jobs: procrastinate.App
     secrets: SecretBox
     visitors: VisitorTokens  # signs and checks the anonymous visitors of published web apps
+    keys: KeyCache  # API keys → principals, from memory while its LISTEN connection is up; revoked at once
     limiter: RateLimiter  # requests per minute and tokens per day, per key or app, held in PostgreSQL
     egress: EgressPolicy
     supervisor: Supervisor
@@ -71,7 +73,8 @@ async def open_services(
     *,
     serves_models: bool = True,
 ) -> AsyncIterator[Services]:
-    """Build every service; on exit stop the sampler and the model workers and write the last usage rows."""
+    """Build every service; on exit stop the key cache's listener, the sampler and the model workers, and write the
+    last usage rows."""
     data_dir = settings.resolved_data_dir
     supervisor = Supervisor(settings.run_dir, data_dir / "logs")
     gateway = Gateway(
@@ -93,19 +96,30 @@ async def open_services(
     prober = await asyncio.to_thread(Prober, data_dir)
     sampler = HardwareSampler(prober, sessionmaker, supervisor.instances, interval=settings.hardware_sample_seconds)
     registry.register(HardwareCollector(sampler))
+    keys = KeyCache(sessionmaker, _database_url(sessionmaker))
+    registry.register(KeyCacheCollector(keys))
     services = Services(
         settings=settings, sessionmaker=sessionmaker, jobs=jobs, secrets=secrets, egress=egress,
-        visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")), limiter=RateLimiter(sessionmaker),
+        visitors=VisitorTokens(secrets.derive("hezi app-visitor tokens v1")), keys=keys,
+        limiter=RateLimiter(sessionmaker),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
         embed=embed, reranker=reranker, retriever=retriever,
         chat=ChatService(sessionmaker, models, retriever, egress, secrets, settings),
         metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,
     )  # fmt: skip
+    keys.start()
     try:
         yield services
     finally:
+        await keys.close()
         await sampler.stop()
         await supervisor.close()
         prober.close()
         await meter.close()
+
+
+def _database_url(sessionmaker: async_sessionmaker[AsyncSession]) -> str | None:
+    """The URL the sessions connect to, for the connections of our own that LISTEN (None: no engine bound)."""
+    bind = sessionmaker.kw.get("bind")
+    return bind.url.render_as_string(hide_password=False) if isinstance(bind, AsyncEngine) else None

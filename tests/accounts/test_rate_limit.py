@@ -7,9 +7,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,8 +23,8 @@ from hezi.accounts.rate_limit import RateLimiter
 from hezi.db import migrate
 from hezi.db.session import make_engine, make_sessionmaker
 from hezi.db.tables import RateCounter
-from tests.conftest import ADMIN_PASSWORD, LiveServer, free_port
-from tests.helpers import Api, assert_error, unique, wait_for
+from tests.conftest import LiveServer
+from tests.helpers import Api, assert_error, unique
 
 T0 = datetime(2031, 3, 14, 12, 0, 30, tzinfo=UTC)  # half-way through a minute
 
@@ -247,52 +246,6 @@ def test_cli_sets_limits(live_server: LiveServer) -> None:
 
 
 # ---- two server processes, one database ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def first(make_server: Callable[..., LiveServer]) -> LiveServer:
-    return make_server()
-
-
-@pytest.fixture(scope="module")
-def second(first: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`hezi serve` in a process of its own on the first server's database; yields its URL."""
-    port = free_port()
-    data_dir = tmp_path_factory.mktemp("second")
-    env = {
-        **os.environ,
-        "HEZI_DATABASE_URL": first.database_url,
-        "HEZI_DATA_DIR": str(data_dir),
-        "HEZI_HOST": "127.0.0.1",
-        "HEZI_PORT": str(port),
-        "HEZI_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "HEZI_DEPLOY_BUNDLED": "false",
-        "HEZI_RUN_WORKER": "false",
-        "HEZI_LOG_LEVEL": "WARNING",
-    }
-    log = Path(data_dir) / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "hezi", "serve"], env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"the second server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(ready, "the second server process to be ready", timeout=120)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_a_limit_holds_across_two_server_processes(first: LiveServer, second: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hezi.accounts import audit, roles, tokens
+from hezi.accounts import audit, key_cache, roles, tokens
 from hezi.accounts.errors import ApiKeyNotFound, SessionRequired
 from hezi.accounts.principal import Caller
 from hezi.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeysPublic, AppKeyCreate
@@ -162,6 +162,7 @@ class ApiKeyService:
             raise ApiKeyNotFound("No such API key in this workspace.")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
+            await key_cache.announce(self.db, keys=[key.id])  # every server forgets it when this commits
             audit.record_for(
                 self.db,
                 caller,

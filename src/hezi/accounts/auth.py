@@ -14,11 +14,68 @@ from hezi.accounts.errors import InvalidCredentials, NotAuthenticated, WrongPass
 from hezi.accounts.principal import Caller, Principal, RateLimits
 from hezi.accounts.throttle import LoginThrottle, ThrottlePolicy
 from hezi.db.base import utcnow
-from hezi.db.tables import ApiKey, Session, User
+from hezi.db.tables import ApiKey, Membership, Session, User
 from hezi.settings import Settings
 
 # last_used_at is written at most this often per key, so a busy key doesn't cost a write per request.
-_LAST_USED_RESOLUTION = timedelta(seconds=60)
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """What a valid API key resolves to, with what a cache needs to keep it honest (see key_cache)."""
+
+    principal: Principal
+    key_id: uuid.UUID
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID
+    app_id: uuid.UUID | None
+    expires_at: datetime | None
+    last_used_at: datetime
+
+
+async def resolve_key(db: AsyncSession, token: str, now: datetime) -> KeyGrant:
+    """Look an API key up: refused when unknown, revoked, expired, its owner disabled or (a user key) no longer a
+    member of the key's workspace. Notes the use (at most once a minute) and ends the transaction."""
+    row = (
+        await db.execute(
+            select(ApiKey, User, Membership.role)
+            .join(User, User.id == ApiKey.user_id)
+            .outerjoin(
+                Membership, (Membership.workspace_id == ApiKey.workspace_id) & (Membership.user_id == ApiKey.user_id)
+            )
+            .where(ApiKey.key_hash == tokens.digest(token))
+        )
+    ).first()
+    if row is None:
+        raise NotAuthenticated("Invalid API key.")
+    key, user, role = row
+    if key.revoked_at is not None:
+        raise NotAuthenticated("This API key has been revoked.")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise NotAuthenticated("This API key has expired.")
+    if not user.is_active:
+        raise NotAuthenticated("The owner of this API key is disabled.")
+    # A user key acts for its user in its workspace: it ends with the membership. An app key serves its app, which
+    # its editors manage; it stays when the member who created it leaves.
+    if role is None and key.kind != "app":
+        raise NotAuthenticated("The owner of this API key is no longer a member of its workspace.")
+    last_used = key.last_used_at
+    if last_used is None or now - last_used > LAST_USED_RESOLUTION:
+        await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        last_used = now
+    # End the transaction: a request holds its connection only while it uses it, not for a whole stream.
+    await db.commit()
+    principal = Principal(
+        user=user,
+        via="app_key" if key.kind == "app" else "api_key",
+        credential_id=key.id,
+        key_workspace_id=key.workspace_id,
+        scopes=frozenset(key.scopes),
+        app_id=key.app_id,
+        limits=RateLimits(rpm=key.rate_limit_rpm, tokens_per_day=key.token_limit_per_day),
+    )
+    return KeyGrant(principal, key.id, user.id, key.workspace_id, key.app_id, key.expires_at, last_used)
 
 
 @dataclass(frozen=True)
@@ -114,36 +171,7 @@ class AuthService:
         return Principal(user=user, via="session", credential_id=session.id)
 
     async def _authenticate_key(self, token: str) -> Principal:
-        now = utcnow()
-        row = (
-            await self.db.execute(
-                select(ApiKey, User)
-                .join(User, User.id == ApiKey.user_id)
-                .where(ApiKey.key_hash == tokens.digest(token))
-            )
-        ).first()
-        if row is None:
-            raise NotAuthenticated("Invalid API key.")
-        key, user = row
-        if key.revoked_at is not None:
-            raise NotAuthenticated("This API key has been revoked.")
-        if key.expires_at is not None and key.expires_at <= now:
-            raise NotAuthenticated("This API key has expired.")
-        if not user.is_active:
-            raise NotAuthenticated("The owner of this API key is disabled.")
-        if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-            await self.db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        # End the transaction: a request holds its connection only while it uses it, not for a whole stream.
-        await self.db.commit()
-        return Principal(
-            user=user,
-            via="app_key" if key.kind == "app" else "api_key",
-            credential_id=key.id,
-            key_workspace_id=key.workspace_id,
-            scopes=frozenset(key.scopes),
-            app_id=key.app_id,
-            limits=RateLimits(rpm=key.rate_limit_rpm, tokens_per_day=key.token_limit_per_day),
-        )
+        return (await resolve_key(self.db, token, utcnow())).principal
 
     async def change_password(self, caller: Caller, current: str, new: str) -> None:
         """Change one's own password; every other session of the user is signed out."""

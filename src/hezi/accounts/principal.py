@@ -26,7 +26,9 @@ class RateLimits:
 
 @dataclass(frozen=True)
 class Principal:
-    user: User  # for an app key: the user who created it, to whom its usage is attributed
+    # For an app key: the user who created it, to whom its usage is attributed. A detached row, shared by every
+    # request of a cached key (key_cache): read it; never change it or add it to a session.
+    user: User
     via: Via
     credential_id: uuid.UUID
     # A key works only inside the workspace it was created in.

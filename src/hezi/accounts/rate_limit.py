@@ -26,6 +26,7 @@ MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 # Counters older than this are of no use to any limit (the previous minute, today).
 KEEP = timedelta(days=2)
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 # Float rounding must not refuse a request that arrives exactly when Retry-After said it could.
 _SLACK = 1e-6
 
@@ -183,16 +184,17 @@ class RateLimiter:
         if limits.unlimited:
             return
         async with self.sessionmaker() as db:
+            # Each statement is atomic on its own: no BEGIN and COMMIT round trips around it.
+            await db.connection(execution_options=_AUTOCOMMIT)
             await admit(db, subject, limits, self.clock())
-            await db.commit()
 
     async def charge(self, subject: str, limits: RateLimits, tokens: int) -> None:
         """Charge a finished request's tokens; nothing is kept for a subject without a daily quota."""
         if limits.tokens_per_day is None or tokens <= 0:
             return
         async with self.sessionmaker() as db:
+            await db.connection(execution_options=_AUTOCOMMIT)
             await charge(db, subject, tokens, self.clock())
-            await db.commit()
 
     async def admit_principal(self, principal: Principal) -> None:
         """Admit a request made with a key, against the key's own limits; sessions are not limited here."""

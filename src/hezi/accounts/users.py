@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hezi.accounts import audit, passwords
+from hezi.accounts import audit, key_cache, passwords
 from hezi.accounts.auth import AuthService
 from hezi.accounts.errors import (
     PermissionDenied,
@@ -84,6 +84,7 @@ class UserService:
             raise PermissionDenied("You cannot disable yourself or remove your own administrator rights.")
         for field, value in changes.items():
             setattr(user, field, value)
+        await key_cache.announce(self.db, users=[user.id])  # its keys' principals carry the user as it was
         audit.record_for(
             self.db,
             caller,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hezi.accounts import audit, roles
+from hezi.accounts import audit, key_cache, roles
 from hezi.accounts.errors import (
     AlreadyMember,
     DefaultWorkspace,
@@ -125,6 +125,7 @@ class WorkspaceService:
             target=f"{acc.workspace.name} ({workspace_id})",
         )
         await self.db.delete(acc.workspace)
+        await key_cache.announce(self.db, workspaces=[workspace_id])  # its keys go with it
         await self.db.commit()
 
     # --- members ---
@@ -168,6 +169,7 @@ class WorkspaceService:
         if old == Role.OWNER and role != Role.OWNER:
             await self._keep_an_owner(workspace_id)
         membership.role = role
+        await key_cache.announce(self.db, users=[user_id])
         self._audit(
             caller,
             "member.role_changed",
@@ -186,6 +188,7 @@ class WorkspaceService:
         if membership.role == Role.OWNER:
             await self._keep_an_owner(workspace_id)
         await self.db.delete(membership)
+        await key_cache.announce(self.db, users=[user_id])  # the user's keys in this workspace end with it
         self._audit(caller, "member.removed", workspace_id, target=user.username)
         await self.db.commit()
 

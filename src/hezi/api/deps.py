@@ -13,6 +13,7 @@ from hezi.accounts.auth import AuthService
 from hezi.accounts.errors import NotAuthenticated
 from hezi.accounts.principal import Caller
 from hezi.accounts.rate_limit import RateLimiter
+from hezi.accounts.tokens import API_KEY_PREFIX
 from hezi.accounts.users import UserService
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.errors import Forbidden
@@ -68,21 +69,30 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def authenticate(request: Request, auth: AuthServiceDep) -> Caller:
-    """Authenticate by `Authorization: Bearer` or the session cookie (which also needs the CSRF header)."""
+async def authenticate(request: Request) -> Caller:
+    """Authenticate by `Authorization: Bearer` or the session cookie (which also needs the CSRF header).
+
+    An API key comes from the key cache (no database query while it is warm); a session is looked up, in a short
+    session of its own. Neither holds a database connection after this returns.
+    """
+    services: Services = request.app.state.services
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        principal = await auth.authenticate(token.strip())
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if token.startswith(API_KEY_PREFIX):
+            return Caller(principal=await services.keys.authenticate(token), ip=client_ip(request))
     elif cookie := request.cookies.get(SESSION_COOKIE):
         if request.method in _UNSAFE and request.headers.get(CSRF_HEADER) != "hezi":
             raise Forbidden(
                 "Requests signed in by cookie must send the header X-Requested-With: hezi.",
                 code="csrf_header_missing",
             )
-        principal = await auth.authenticate(cookie)
+        token = cookie
     else:
         raise NotAuthenticated("Sign in, or send an API key as 'Authorization: Bearer …'.")
+    async with services.sessionmaker() as db:
+        principal = await AuthService.from_settings(db, services.settings).authenticate(token)
     return Caller(principal=principal, ip=client_ip(request))
 
 
@@ -99,11 +109,12 @@ async def get_caller(caller: AnyCallerDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def get_rate_limiter(services: ServicesDep) -> RateLimiter:
-    return services.limiter
-
-
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+async def admit(request: Request, caller: Caller, scope: str, *, sessions: bool = True) -> Caller:
+    """The caller, once a key has shown `scope` and is within its rate limits (see `requires`)."""
+    caller.principal.require_scope(scope, sessions=sessions)
+    limiter: RateLimiter = request.app.state.services.limiter
+    await limiter.admit_principal(caller.principal)  # no database round trip for a key without limits
+    return caller
 
 
 def requires(scope: str, *, sessions: bool = True) -> Callable[..., Awaitable[Caller]]:
@@ -112,10 +123,8 @@ def requires(scope: str, *, sessions: bool = True) -> Callable[..., Awaitable[Ca
     A console session passes unless `sessions=False` (APIs for programs). Use `Depends(requires("api"))`.
     """
 
-    async def caller_with_scope(caller: AnyCallerDep, limiter: RateLimiterDep) -> Caller:
-        caller.principal.require_scope(scope, sessions=sessions)
-        await limiter.admit_principal(caller.principal)
-        return caller
+    async def caller_with_scope(request: Request, caller: AnyCallerDep) -> Caller:
+        return await admit(request, caller, scope, sessions=sessions)
 
     return caller_with_scope
 

@@ -23,9 +23,12 @@ import httpx
 
 from hezi.serving.errors import GenerationRefused, ModelBusy, ModelNotFound, ModelUnavailable, WorkerFailed
 from hezi.serving.supervisor import Replica, Supervisor
+from hezi.serving.worker_http import WorkerConnectionLost, WorkerConnectTimeout, WorkerUnreachable
 
 # What a worker that was killed looks like from here: the socket refuses, or the connection breaks unanswered.
 _DIED_BEFORE_ANSWERING = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_LOST_BEFORE_ANSWERING = (WorkerUnreachable, WorkerConnectionLost)  # the same, on the generation connections
+_LAST_EVENTS = ("done", "error")
 
 
 class Gateway:
@@ -131,30 +134,39 @@ class Gateway:
     ) -> AsyncGenerator[dict[str, Any]]:
         avoid: tuple[Replica, int | None] | None = None
         while True:
+            last: dict[str, Any] | None = None
             async with self._replica(model_name, "chat", deadline, avoid) as replica:
                 pid = replica.pid
                 answered = False
                 try:
-                    async with replica.shared.stream("POST", "/generate", json=body) as response:
-                        if response.status_code != 200:
-                            await response.aread()
-                            err = response.json().get("error", {})
+                    async with replica.worker.post("/generate", body) as response:
+                        if response.status != 200:
+                            err = json.loads(await response.read()).get("error", {})
                             raise GenerationRefused(
                                 err.get("code", "invalid_request"), err.get("message", ""), err.get("details")
                             )
-                        async for line in response.aiter_lines():
-                            if line:
-                                answered = True
-                                yield json.loads(line)
-                    return
-                except (httpx.TransportError, json.JSONDecodeError) as exc:
-                    if answered or avoid is not None or not isinstance(exc, _DIED_BEFORE_ANSWERING):
-                        raise WorkerFailed(
-                            f"The worker for {model_name!r} stopped in the middle of this request; "
-                            "it is being restarted."
-                        ) from exc
-                    # Nothing reached the caller yet: the worker died before answering. Once more, elsewhere.
-                    avoid = (replica, pid)
+                        async for line in response.lines():
+                            answered = True
+                            event = json.loads(line)
+                            if event.get("type") in _LAST_EVENTS:
+                                # Handed on once the body has ended (the worker ends it right after): a caller
+                                # that stops at this event leaves the connection whole, kept for the next request.
+                                last = event
+                            else:
+                                yield event
+                except (WorkerUnreachable, WorkerConnectionLost, WorkerConnectTimeout, json.JSONDecodeError) as exc:
+                    if last is None:  # (after the last event, the answer is whole: only the connection is lost)
+                        if answered or avoid is not None or not isinstance(exc, _LOST_BEFORE_ANSWERING):
+                            raise WorkerFailed(
+                                f"The worker for {model_name!r} stopped in the middle of this request; "
+                                "it is being restarted."
+                            ) from exc
+                        # Nothing reached the caller yet: the worker died before answering. Once more, elsewhere.
+                        avoid = (replica, pid)
+                        continue
+            if last is not None:
+                yield last
+            return
 
     async def embed(
         self, model_name: str, inputs: list[str], *, truncate: bool = False, deadline: float | None = None

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from hezi.serving.worker_http import WorkerClient
+
 log = logging.getLogger(__name__)
 
 BACKOFF_START = 1.0
@@ -79,6 +81,7 @@ class Replica:
     process: asyncio.subprocess.Process | None = None
     task: asyncio.Task[None] | None = None
     _shared: httpx.AsyncClient | None = None
+    _worker: WorkerClient | None = None
 
     def client(self, timeout: float | None = None) -> httpx.AsyncClient:
         """A fresh client (for health checks, which must not share a broken connection)."""
@@ -98,10 +101,20 @@ class Replica:
             self._shared = httpx.AsyncClient(transport=transport, base_url="http://worker", timeout=timeout)
         return self._shared
 
+    @property
+    def worker(self) -> WorkerClient:
+        """Kept connections for generation requests, the call on every chat request's path (see worker_http)."""
+        if self._worker is None:
+            self._worker = WorkerClient(self.socket_path)
+        return self._worker
+
     async def drop_client(self) -> None:
         if self._shared is not None:
             await self._shared.aclose()
             self._shared = None
+        if self._worker is not None:
+            await self._worker.aclose()
+            self._worker = None
 
     def public(self) -> dict[str, Any]:
         return {

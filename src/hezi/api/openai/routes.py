@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from hezi.accounts.principal import Caller
 from hezi.accounts.workspaces import WorkspaceService
-from hezi.api.deps import ServicesDep, SessionDep, requires
+from hezi.api.deps import admit, authenticate
 from hezi.api.openai import wire
 from hezi.api.shapes import OPENAI
 from hezi.errors import InvalidInput
+from hezi.services import Services
 from hezi.serving.client import ModelClient
 from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from hezi.serving.remote import ProviderRefused
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OPENAI.route_class
 class GatewayCaller:
     caller: Caller
     workspace_id: uuid.UUID | None  # the key's workspace, or the console's current one
+    models: ModelClient
 
     def attribution(self) -> Attribution:
         p = self.caller.principal
@@ -36,26 +38,29 @@ class GatewayCaller:
         return Attribution(self.workspace_id, p.user_id, p.api_key_id, app_id=p.app_id, token_limited=limited)
 
 
+async def api_caller(request: Request) -> Caller:
+    """What `Depends(requires("api"))` gives, in one dependency rather than two: this is on the path of every model
+    call, and each dependency FastAPI resolves costs CPU there."""
+    return await admit(request, await authenticate(request), "api")
+
+
 async def gateway_caller(
-    caller: Annotated[Caller, Depends(requires("api"))],
-    db: SessionDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(api_caller)],
     x_hezi_workspace: Annotated[uuid.UUID | None, Header()] = None,
 ) -> GatewayCaller:
     """A key needs the `api` scope (and is rate-limited); a console session may name its workspace."""
+    services: Services = request.app.state.services
     p = caller.principal
     if p.is_key:
-        return GatewayCaller(caller, p.key_workspace_id)
+        return GatewayCaller(caller, p.key_workspace_id, services.models)
     if x_hezi_workspace is not None:
-        await WorkspaceService(db).access(caller, x_hezi_workspace)
-    return GatewayCaller(caller, x_hezi_workspace)
-
-
-async def get_models(services: ServicesDep) -> ModelClient:
-    return services.models
+        async with services.sessionmaker() as db:  # only then: a key's request opens no database session
+            await WorkspaceService(db).access(caller, x_hezi_workspace)
+    return GatewayCaller(caller, x_hezi_workspace, services.models)
 
 
 GatewayCallerDep = Annotated[GatewayCaller, Depends(gateway_caller)]
-ModelsDep = Annotated[ModelClient, Depends(get_models)]
 
 
 def _relay(exc: ProviderRefused) -> JSONResponse:
@@ -64,30 +69,30 @@ def _relay(exc: ProviderRefused) -> JSONResponse:
 
 
 @router.get("/models")
-async def list_models(caller: GatewayCallerDep, models: ModelsDep) -> dict[str, Any]:
-    return wire.model_list(await models.models(caller.workspace_id))
+async def list_models(caller: GatewayCallerDep) -> dict[str, Any]:
+    return wire.model_list(await caller.models.models(caller.workspace_id))
 
 
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, caller: GatewayCallerDep, models: ModelsDep) -> Response:
+async def chat_completions(body: ChatCompletionRequest, caller: GatewayCallerDep) -> Response:
     try:
-        return await wire.answer(await models.stream(body, caller.attribution()), body)
+        return await wire.answer(await caller.models.stream(body, caller.attribution()), body)
     except ProviderRefused as exc:
         return _relay(exc)
 
 
 @router.post("/completions", response_model=None)
-async def completions(body: CompletionRequest, caller: GatewayCallerDep, models: ModelsDep) -> Response:
+async def completions(body: CompletionRequest, caller: GatewayCallerDep) -> Response:
     try:
-        return await wire.answer(await models.complete_stream(body, caller.attribution()), body)
+        return await wire.answer(await caller.models.complete_stream(body, caller.attribution()), body)
     except ProviderRefused as exc:
         return _relay(exc)
 
 
 @router.post("/embeddings", response_model=None)
-async def embeddings(body: EmbeddingRequest, caller: GatewayCallerDep, models: ModelsDep) -> Response:
+async def embeddings(body: EmbeddingRequest, caller: GatewayCallerDep) -> Response:
     try:
-        result = await models.embed(body.model, body.texts, caller.attribution())
+        result = await caller.models.embed(body.model, body.texts, caller.attribution())
     except ProviderRefused as exc:
         return _relay(exc)
     vectors = result.vectors

@@ -127,28 +127,26 @@ export function AgentForm({ workspace, values, disabled }: { workspace: Workspac
           </Form.Item>
           <Row gutter={16}>
             <Col xs={24} sm={12}>
-              <Form.Item label={t("builder.model.temperature")} tooltip={t("playground.temperatureHint")}>
-                <Flex gap={8} align="center">
-                  <Form.Item name="temperature" noStyle>
-                    <Slider min={0} max={2} step={0.1} style={{ flex: 1 }} />
-                  </Form.Item>
-                  <Form.Item name="temperature" noStyle>
-                    <InputNumber min={0} max={2} step={0.1} style={{ width: 72 }} data-testid="builder-temperature" />
-                  </Form.Item>
-                </Flex>
-              </Form.Item>
+              <SliderField
+                name="temperature"
+                label={t("builder.model.temperature")}
+                tooltip={t("playground.temperatureHint")}
+                min={0}
+                max={2}
+                step={0.1}
+                testId="builder-temperature"
+              />
             </Col>
             <Col xs={24} sm={12}>
-              <Form.Item label={t("builder.model.topP")} tooltip={t("builder.model.topPHint")}>
-                <Flex gap={8} align="center">
-                  <Form.Item name="top_p" noStyle>
-                    <Slider min={0.05} max={1} step={0.05} style={{ flex: 1 }} />
-                  </Form.Item>
-                  <Form.Item name="top_p" noStyle>
-                    <InputNumber min={0.05} max={1} step={0.05} style={{ width: 72 }} data-testid="builder-top-p" />
-                  </Form.Item>
-                </Flex>
-              </Form.Item>
+              <SliderField
+                name="top_p"
+                label={t("builder.model.topP")}
+                tooltip={t("builder.model.topPHint")}
+                min={0.05}
+                max={1}
+                step={0.05}
+                testId="builder-top-p"
+              />
             </Col>
             <Col xs={24} sm={12}>
               <Form.Item name="max_tokens" label={t("builder.model.maxTokens")} tooltip={t("playground.maxTokensHint")} style={{ marginBottom: 0 }}>
@@ -302,5 +300,30 @@ export function AgentForm({ workspace, values, disabled }: { workspace: Workspac
         style={{ background: "transparent" }}
         data-disabled={disabled || undefined}
       />
+  );
+}
+
+/** A number set by a slider and a box side by side, both bound to one form field. */
+function SliderField(props: {
+  name: string;
+  label: string;
+  tooltip: string;
+  min: number;
+  max: number;
+  step: number;
+  testId: string;
+}) {
+  const { name, label, tooltip, min, max, step, testId } = props;
+  return (
+    <Form.Item label={label} tooltip={tooltip}>
+      <Flex gap={8} align="center">
+        <Form.Item name={name} noStyle>
+          <Slider min={min} max={max} step={step} style={{ flex: 1 }} />
+        </Form.Item>
+        <Form.Item name={name} noStyle>
+          <InputNumber min={min} max={max} step={step} style={{ width: 72 }} data-testid={testId} />
+        </Form.Item>
+      </Flex>
+    </Form.Item>
   );
 }

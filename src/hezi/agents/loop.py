@@ -78,6 +78,11 @@ class AgentRun:
         self.model_calls = 0
         self.steps: list[StepFinished] = []
         self.citations: list[Citation] = []
+        # Of the last model call: why it stopped, the tool calls it made, the tokens it spent on them (charged to
+        # the next step).
+        self._finish = "stop"
+        self._last_calls: list[ToolCall] = []
+        self._pending_tokens = 0
 
     async def events(self) -> AsyncIterator[AgentEvent]:
         cfg = self.config
@@ -212,15 +217,10 @@ class AgentRun:
                 fresh.append(call)
         return fresh
 
-    _pending_tokens = 0
-    _finish = "stop"
-
     async def _answer(self, messages: list[dict[str, Any]], text_parts: list[str]) -> AsyncIterator[AgentEvent]:
         """The answer in words, streamed; no tools are offered."""
         async for event in self._streamed(self._request(messages), text_parts):
             yield event
-
-    _last_calls: list[ToolCall] = []  # noqa: RUF012  (replaced, never mutated)
 
     async def _streamed(self, request: ChatCompletionRequest, text_parts: list[str]) -> AsyncIterator[AgentEvent]:
         stream = await self.ctx.models.stream(request, self.ctx.who, deadline=self.ctx.deadline)

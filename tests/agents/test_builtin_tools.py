@@ -399,6 +399,11 @@ def test_knowledge_search_returns_numbered_passages_and_their_hits_as_citations(
     one = asyncio.run(BUILTIN_TOOLS["knowledge_search"].call({"query": "annual leave days", "top_k": 1}, ctx))
     assert [hit.document_name for hit in one.citations] == ["leave.txt"]
 
+    # passages already cited in the run keep their numbers: new ones follow them, as the loop cites them
+    ctx.cited = 3
+    later = asyncio.run(BUILTIN_TOOLS["knowledge_search"].call({"query": "annual leave days", "top_k": 1}, ctx))
+    assert isinstance(later.value, str) and later.value.startswith("[4] leave.txt\n")
+
 
 def test_knowledge_search_without_a_knowledge_base_fails_clearly(ctx: RunContext) -> None:
     failed = failure("knowledge_search", {"query": "anything"}, ctx)

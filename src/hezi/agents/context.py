@@ -34,6 +34,9 @@ class RunContext:
     # The agent's knowledge settings, for the knowledge-search tool: bases, mode, top_k, threshold, rerank.
     knowledge_base_ids: list[uuid.UUID] = field(default_factory=list)
     retrieval: dict[str, object] = field(default_factory=dict)
+    # Passages already numbered for citation in this run: a tool that finds more numbers them after these, as
+    # the loop cites them.
+    cited: int = 0
 
     def time_left(self, default: float) -> float:
         """Seconds a wait may take: `default`, or less when the run's deadline is nearer."""

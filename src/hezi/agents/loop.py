@@ -273,6 +273,7 @@ class AgentRun:
             return None, f"There is no tool named {name!r}."
         if not isinstance(arguments, dict):
             return None, "The arguments must be a JSON object."
+        self.ctx.cited = len(self.citations)
         try:
             out = await asyncio.wait_for(tool.call(arguments, self.ctx), self.ctx.time_left(TOOL_TIMEOUT_SECONDS))
         except ToolFailed as exc:

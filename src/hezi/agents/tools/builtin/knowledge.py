@@ -45,7 +45,7 @@ class KnowledgeSearch:
             raise ToolFailed(exc.message, code=exc.code) from None
         if not found.hits:
             return ToolResult(f"No passages found for {query!r}.")
-        text = "\n\n".join(f"[{hit.position}] {hit.document_name}\n{hit.passage}" for hit in found.hits)
+        text = "\n\n".join(f"[{ctx.cited + hit.position}] {hit.document_name}\n{hit.passage}" for hit in found.hits)
         return ToolResult(text, citations=tuple(found.hits))
 
 

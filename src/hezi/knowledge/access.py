@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,17 @@ from hezi.errors import NotFound
 
 
 class Embed(Protocol):
-    """(model, texts) → vectors; `workspace_id` is whom the embedding is metered to."""
+    """(model, texts) → vectors; `workspace_id` is whom the embedding is metered to. `role` says whether the texts
+    are questions or the documents they are asked of: models trained with a prefix for each (E5's "query: " and
+    "passage: ") declare them, and get them; the others read the texts as they are."""
 
     async def __call__(
-        self, model: str, texts: list[str], workspace_id: uuid.UUID | None = None
+        self,
+        model: str,
+        texts: list[str],
+        workspace_id: uuid.UUID | None = None,
+        *,
+        role: Literal["query", "document"] = "document",
     ) -> list[list[float]]: ...
 
 

@@ -27,7 +27,7 @@ from hezi.knowledge.schemas import (
     RetrievalSettings,
 )
 
-DEFAULT_EMBEDDING_MODEL = "all-minilm-l6-v2"
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"  # bundled; Chinese and English (decision 0020)
 
 
 class KnowledgeBaseNameTaken(Conflict):

@@ -17,7 +17,7 @@ class KnowledgeBaseCreate(BaseModel):
     name: Name
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     embedding_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="a deployed embedding model; default: the bundled all-minilm-l6-v2"
+        default=None, description="a deployed embedding model; default: the bundled multilingual-e5-small"
     )
     chunking: dict[str, Any] = Field(default_factory=lambda: {"mode": "automatic"})
     retrieval: RetrievalSettings | None = None

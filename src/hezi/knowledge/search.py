@@ -92,7 +92,7 @@ async def search(
 async def _vectors(embed: Embed, bases: Sequence[Base], query: str, workspace_id: uuid.UUID) -> dict[str, list[float]]:
     """The question's vector for each embedding model among the bases (each model asked once, all at once)."""
     models = list(dict.fromkeys(b.embedding_model for b in bases))
-    vectors = await asyncio.gather(*(embed(m, [query], workspace_id) for m in models))
+    vectors = await asyncio.gather(*(embed(m, [query], workspace_id, role="query") for m in models))
     return {m: v[0] for m, v in zip(models, vectors, strict=True)}
 
 

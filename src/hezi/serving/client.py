@@ -28,6 +28,8 @@ from hezi.serving.providers import RemoteTarget
 from hezi.serving.tool_calls import ToolCallReader
 from hezi.serving.usage import Attribution, Usage, UsageMeter
 
+EmbedRole = Literal["query", "document"]
+
 DEFAULT_MAX_TOKENS = 512
 
 # (workspace, "provider/model") → the remote target, or None when the name is not a provider's model there.
@@ -196,9 +198,18 @@ class ModelClient:
         return ChatStream(request.model, source, usage, self._record)
 
     async def embed(
-        self, model: str, texts: list[str], who: Attribution, *, endpoint: str = "embedding", truncate: bool = False
+        self,
+        model: str,
+        texts: list[str],
+        who: Attribution,
+        *,
+        endpoint: str = "embedding",
+        truncate: bool = False,
+        role: EmbedRole | None = None,
     ) -> Embeddings:
-        """Vectors for `texts`. `truncate`: embed an over-long text's beginning rather than refuse it (local)."""
+        """Vectors for `texts`. `truncate`: embed an over-long text's beginning rather than refuse it (local).
+        `role`: whether the texts are questions or documents, for models that read a prefix for each (E5's
+        "query: " / "passage: ", declared in their GGUF); a remote provider gets the texts as they are."""
         usage = Usage.of(who, model, endpoint)
         started = time.monotonic()
         try:
@@ -210,7 +221,7 @@ class ModelClient:
                     [list(map(float, d["embedding"])) for d in rows], remote.usage_of(data).prompt_tokens
                 )
             else:
-                vectors, tokens = await self.gateway.embed(model, texts, truncate=truncate)
+                vectors, tokens = await self.gateway.embed(model, texts, truncate=truncate, role=role)
                 result = Embeddings(vectors, tokens)
             usage.prompt_tokens = result.prompt_tokens
             return result

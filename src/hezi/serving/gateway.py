@@ -169,15 +169,23 @@ class Gateway:
             return
 
     async def embed(
-        self, model_name: str, inputs: list[str], *, truncate: bool = False, deadline: float | None = None
+        self,
+        model_name: str,
+        inputs: list[str],
+        *,
+        truncate: bool = False,
+        role: str | None = None,
+        deadline: float | None = None,
     ) -> tuple[list[list[float]], int]:
-        """Vectors and tokens read. `truncate`: embed an over-long input's first tokens rather than refuse it."""
+        """Vectors and tokens read. `truncate`: embed an over-long input's first tokens rather than refuse it.
+        `role` ("query" | "document"): the worker puts the model's prefix for it before each input, if it has one."""
         avoid: tuple[Replica, int | None] | None = None
         while True:
             async with self._replica(model_name, "embedding", deadline, avoid) as replica:
                 pid = replica.pid
                 try:
-                    r = await replica.shared.post("/embed", json={"input": inputs, "truncate": truncate}, timeout=300)
+                    body = {"input": inputs, "truncate": truncate, "role": role}
+                    r = await replica.shared.post("/embed", json=body, timeout=300)
                     break
                 except _DIED_BEFORE_ANSWERING as exc:
                     if avoid is not None:

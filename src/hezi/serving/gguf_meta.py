@@ -49,19 +49,97 @@ class GgufInfo:
     vocab_size: int = 0
     key_length: int = 0  # per-head K width when the file states it (else embedding_length / head_count)
     value_length: int = 0
+    # Embedding models trained to read a prefix before questions and documents (E5's "query: " / "passage: "),
+    # as hezi's converters write them (hezi.embedding.<role>_prefix); the worker adds them.
+    embedding_prefixes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _field(reader: Any, key: str) -> Any:
-    f = reader.fields.get(key)
-    if f is None:
-        return None
-    try:
-        return f.contents()
-    except Exception:  # an odd field type should not make the whole file unreadable
-        return None
+@dataclass
+class _Tensor:
+    name: str
+    n_elements: int
+    n_bytes: int
+
+
+@dataclass
+class _Header:
+    """A GGUF's key/values and tensor table. Arrays of strings (a vocabulary) are counted, not kept: gguf's
+    GGUFReader builds an object per element and spent 16 s on a 250k-token vocabulary."""
+
+    fields: dict[str, Any]
+    tensors: list[_Tensor]
+
+
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+_KEEP_ARRAY = 4096  # numeric arrays up to this long are kept (per-layer head counts); longer ones are counted
+
+
+def _read_header(path: Path) -> _Header:
+    import mmap
+    import struct
+
+    from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        pos = 0
+
+        def take(fmt: str) -> Any:
+            nonlocal pos
+            value = struct.unpack_from(fmt, buf, pos)[0]
+            pos += struct.calcsize(fmt)
+            return value
+
+        def string() -> str:
+            nonlocal pos
+            length = take("<Q")
+            pos += length
+            return bytes(buf[pos - length : pos]).decode("utf-8", "replace")
+
+        def value(vtype: int) -> Any:
+            nonlocal pos
+            if vtype == _STRING:
+                return string()
+            if vtype in _SCALARS:
+                return take(_SCALARS[vtype])
+            if vtype != _ARRAY:
+                raise ValueError(f"unknown value type {vtype}")
+            etype, count = take("<I"), take("<Q")
+            if etype in _SCALARS and count <= _KEEP_ARRAY:
+                return [take(_SCALARS[etype]) for _ in range(count)]
+            if etype in _SCALARS:
+                pos += count * struct.calcsize(_SCALARS[etype])
+            else:
+                for _ in range(count):
+                    value(etype)
+            return _Counted(count)
+
+        if take("<4s") != GGUF_MAGIC or take("<I") < 2:
+            raise ValueError("not a GGUF v2+ file")
+        n_tensors, n_kv = take("<Q"), take("<Q")
+        fields = {}
+        for _ in range(n_kv):
+            key = string()
+            fields[key] = value(take("<I"))
+        tensors = []
+        for _ in range(n_tensors):
+            name = string()
+            dims = [take("<Q") for _ in range(take("<I"))]
+            qtype = GGMLQuantizationType(take("<I"))
+            take("<Q")  # offset
+            n = 1
+            for d in dims:
+                n *= d
+            block, size = GGML_QUANT_SIZES[qtype]
+            tensors.append(_Tensor(name, n, n // block * size))
+    return _Header(fields, tensors)
+
+
+class _Counted(int):
+    """A long array, by its length only."""
 
 
 def read_gguf(path: Path) -> GgufInfo:
@@ -73,19 +151,19 @@ def read_gguf(path: Path) -> GgufInfo:
         raise InvalidModelFile(f"Cannot read {path.name}: {exc.strerror}") from exc
     if magic != GGUF_MAGIC:
         raise InvalidModelFile(f"{path.name} is not a GGUF file (it does not start with the GGUF magic bytes).")
-    from gguf import GGUFReader, LlamaFileType  # numpy-heavy; only when a file is actually read
+    from gguf import LlamaFileType  # numpy-heavy; only when a file is actually read
 
     try:
-        reader = GGUFReader(str(path))
-    except Exception as exc:  # truncated or corrupt files raise from deep inside the reader
+        reader = _read_header(path)
+    except Exception as exc:  # a truncated or corrupt file fails anywhere in the header
         raise InvalidModelFile(f"{path.name} is not a valid GGUF file: {exc}") from exc
 
-    arch = str(_field(reader, "general.architecture") or "")
+    arch = str(reader.fields.get("general.architecture") or "")
     if not arch:
         raise InvalidModelFile(f"{path.name} has no general.architecture; llama.cpp cannot load it.")
 
     def arch_int(key: str, default: int = 0) -> int:
-        value = _field(reader, f"{arch}.{key}")
+        value = reader.fields.get(f"{arch}.{key}")
         if isinstance(value, list):  # per-layer head counts: take the largest
             value = max(value) if value else default
         return int(value) if value is not None else default
@@ -106,8 +184,8 @@ def read_gguf(path: Path) -> GgufInfo:
     names = {t.name: int(t.n_bytes) for t in reader.tensors if not _LAYER.match(t.name)}
     head = sum(b for n, b in names.items() if n.startswith("output")) + (0 if "output.weight" in names else token_embd)
     tokens = reader.fields.get("tokenizer.ggml.tokens")
-    vocab = arch_int("vocab_size") or (len(tokens.data) if tokens is not None else 0)
-    file_type = _field(reader, "general.file_type")
+    vocab = arch_int("vocab_size") or (int(tokens) if isinstance(tokens, _Counted) else len(tokens or []))
+    file_type = reader.fields.get("general.file_type")
     try:
         quant = (
             LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_").removeprefix("ALL_")
@@ -116,13 +194,13 @@ def read_gguf(path: Path) -> GgufInfo:
         )
     except ValueError:
         quant = f"type-{file_type}"
-    pooling = _field(reader, f"{arch}.pooling_type")
+    pooling = reader.fields.get(f"{arch}.pooling_type")
     kind = "embedding" if arch in _EMBEDDING_ARCHS or (pooling is not None and int(pooling) > 0) else "chat"
-    template = _field(reader, "tokenizer.chat_template")
+    template = reader.fields.get("tokenizer.chat_template")
     head_count = arch_int("attention.head_count")
     return GgufInfo(
         architecture=arch,
-        name=str(_field(reader, "general.name") or path.stem),
+        name=str(reader.fields.get("general.name") or path.stem),
         kind=kind,
         parameter_count=params,
         quantization=quant,
@@ -140,4 +218,9 @@ def read_gguf(path: Path) -> GgufInfo:
         vocab_size=vocab,
         key_length=arch_int("attention.key_length"),
         value_length=arch_int("attention.value_length"),
+        embedding_prefixes={
+            role: str(value)
+            for role in ("query", "document")
+            if (value := reader.fields.get(f"hezi.embedding.{role}_prefix"))
+        },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from hezi.serving.client import ModelClient
+from hezi.serving.client import EmbedRole, ModelClient
 from hezi.serving.usage import Attribution
 
 ENDPOINT = "knowledge"
@@ -17,8 +17,12 @@ class MeteredEmbedder:
     def __init__(self, models: ModelClient) -> None:
         self.models = models
 
-    async def __call__(self, model: str, texts: list[str], workspace_id: uuid.UUID | None = None) -> list[list[float]]:
+    async def __call__(
+        self, model: str, texts: list[str], workspace_id: uuid.UUID | None = None, *, role: EmbedRole = "document"
+    ) -> list[list[float]]:
         # A chunk longer than the model reads (a PDF whose words run together counts more tokens than estimated)
         # is embedded on its beginning, as sentence-transformers does; its full text stays searchable.
-        result = await self.models.embed(model, texts, Attribution(workspace_id), endpoint=ENDPOINT, truncate=True)
+        result = await self.models.embed(
+            model, texts, Attribution(workspace_id), endpoint=ENDPOINT, truncate=True, role=role
+        )
         return result.vectors

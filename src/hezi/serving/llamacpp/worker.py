@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hezi.serving.llamacpp import chat
-from hezi.serving.llamacpp.embedding import EmbeddingEngine
+from hezi.serving.llamacpp.embedding import ROLES, EmbeddingEngine
 from hezi.serving.llamacpp.engine import EngineError, Job, LlamaEngine, SamplingParams
 
 log = logging.getLogger("hezi.worker")
@@ -162,8 +162,13 @@ def build_embedding_app(embedder: EmbeddingEngine, *, model_name: str) -> Starle
         inputs = body.get("input")
         if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
             return _refuse("invalid_input", "'input' must be a list of strings.")
+        role = body.get("role")
+        if role is not None and role not in ROLES:
+            return _refuse("invalid_input", f"'role' must be one of {', '.join(ROLES)}.")
         try:
-            vectors, tokens = await asyncio.to_thread(embedder.embed, inputs, truncate=bool(body.get("truncate")))
+            vectors, tokens = await asyncio.to_thread(
+                embedder.embed, inputs, truncate=bool(body.get("truncate")), role=role
+            )
         except EngineError as exc:
             return _refuse(exc.code, exc.message, exc.details)
         return JSONResponse({"data": vectors.tolist(), "prompt_tokens": tokens, "dimensions": embedder.dim})

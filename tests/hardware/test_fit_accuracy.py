@@ -57,3 +57,23 @@ def test_estimate_is_within_25_percent_of_measured(
         assert abs(error) <= 0.25
     finally:
         admin.delete(f"/api/models/{model['id']}")
+
+
+@pytest.mark.parametrize("name", ["multilingual-e5-small", "all-minilm-l6-v2"])
+def test_embedding_estimate_is_within_25_percent_of_measured(model_server: LiveServer, name: str) -> None:
+    """The bundled embedding models as deployed at start: the 250k-token vocabulary of multilingual-e5-small (kept
+    4-bit, only looked up) and MiniLM's F32 layers both count."""
+    admin = model_server.admin()
+    model = next(m for m in admin.get("/api/models").json()["data"] if m["name"] == name)
+    dep = model["deployment"]
+    spec = {"context_size": dep["context_size"], "parallel": dep["parallel"], "threads": dep["threads"]}
+    estimated = admin.get(f"/api/models/{model['id']}/fit", params=spec).json()["total"]
+    key = admin.create_key(admin.default_workspace())["key"]
+    body = {"model": name, "input": ["a long enough passage to fill a batch " * 40] * 8}
+    r = httpx.post(f"{model_server.url}/v1/embeddings", headers={"Authorization": f"Bearer {key}"}, json=body,
+                   timeout=120)  # fmt: skip
+    assert r.status_code == 200, r.text
+    measured = sum(psutil.Process(i["pid"]).memory_info().rss for i in dep["instances"])
+    error = estimated / measured - 1
+    print(f"{name}: estimated {estimated / 2**20:7.1f} MiB, measured {measured / 2**20:7.1f} MiB, error {error:+.1%}")
+    assert abs(error) <= 0.25

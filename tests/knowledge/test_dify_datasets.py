@@ -75,7 +75,7 @@ def test_a_dataset_is_filled_indexed_searched_and_emptied(dify: httpx.Client) ->
     assert r.status_code == 200, r.text
     ds = r.json()
     assert ds["name"] == name and ds["indexing_technique"] == "high_quality" and ds["document_count"] == 0
-    assert ds["embedding_model"] == "all-minilm-l6-v2" and isinstance(ds["created_at"], int)
+    assert ds["embedding_model"] == "multilingual-e5-small" and isinstance(ds["created_at"], int)
     assert ds["retrieval_model_dict"]["search_method"] == "hybrid_search"
     assert_dify_error(dify.post("/datasets", json={"name": name}), 409, "dataset_name_duplicate")
 

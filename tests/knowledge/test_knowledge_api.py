@@ -65,8 +65,10 @@ def retrieve(admin: Api, kb: dict[str, Any], query: str, mode: str, k: int = 3) 
     return list(r.json()["data"])
 
 
-def test_knowledge_base_is_created_with_the_bundled_embedding_model(admin: Api, kb: dict[str, Any]) -> None:
-    assert kb["embedding_model"] == "all-minilm-l6-v2" and kb["dims"] == 384
+def test_knowledge_base_is_created_with_the_bundled_multilingual_embedding_model(
+    admin: Api, kb: dict[str, Any]
+) -> None:
+    assert kb["embedding_model"] == "multilingual-e5-small" and kb["dims"] == 384
     assert admin.get(base(kb)).json()["name"] == kb["name"]
     again = admin.post(f"/api/workspaces/{kb['ws']}/knowledge-bases", json={"name": kb["name"]})
     assert_error(again, 409, "knowledge_base_name_taken")

@@ -237,7 +237,7 @@ def test_embeddings_made_for_a_knowledge_base_are_metered_to_its_workspace(admin
         time.sleep(0.2)
     assert knowledge["prompt_tokens"] > 10
     by_model = admin.get(f"/api/workspaces/{ws}/usage", params={"group_by": "model"}).json()["data"]
-    assert [row["key"] for row in by_model] == ["all-minilm-l6-v2"]
+    assert [row["key"] for row in by_model] == ["multilingual-e5-small"]
 
 
 def test_a_document_failed_for_a_stopped_model_is_retried_once_it_is_back(

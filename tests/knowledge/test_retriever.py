@@ -90,7 +90,7 @@ def test_one_retrieve_searches_every_base_and_names_each_hit(
     assert by_name["servers.txt"].knowledge_base_name == "IT" and by_name["servers.txt"].document_id
     backups = retrieve(model_server, retriever, [hr, it], QUESTIONS[1], top_k=2)
     assert backups.hits[0].document_name == "servers.txt" and backups.hits[0].knowledge_base_name == "IT"
-    assert list(backups.vector_weights) == ["all-minilm-l6-v2"]
+    assert list(backups.vector_weights) == ["multilingual-e5-small"]
     # the order the bases are named in changes nothing
     assert retrieve(model_server, retriever, [it, hr], QUESTIONS[1], top_k=2) == backups
     # threshold and top_k apply to the fused list, not per base
@@ -188,4 +188,4 @@ def test_bases_with_different_embedding_models_are_searched_together(
                        ("when is lunch served in the canteen", "canteen.txt", "Facilities")):  # fmt: skip
         found = retrieve(model_server, retriever, [bases["HR"], other], q, top_k=3)
         assert (found.hits[0].document_name, found.hits[0].knowledge_base_name) == (doc, kb), (q, found)
-        assert set(found.vector_weights) == {"all-minilm-l6-v2", model}
+        assert set(found.vector_weights) == {"multilingual-e5-small", model}

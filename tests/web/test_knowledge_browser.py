@@ -37,10 +37,10 @@ def test_knowledge_base_documents_and_hit_testing(model_server: LiveServer, page
     expect(page).to_have_url(re.compile(r"/knowledge$"))
     expect(page.get_by_test_id("kb-table")).to_be_visible()
 
-    # Create: the bundled embedding model is offered and chosen by default.
+    # Create: the bundled multilingual embedding model is offered and chosen by default.
     page.get_by_test_id("kb-create").click()
     form = page.get_by_test_id("kb-create-form")
-    expect(form).to_contain_text("all-minilm-l6-v2")
+    expect(form).to_contain_text("multilingual-e5-small")
     page.get_by_test_id("kb-name-input").fill(kb_name)
     page.get_by_test_id("kb-description-input").fill("Island notes and bakery reports")
     shot(page, "knowledge-create-zh-CN")
@@ -123,7 +123,7 @@ def test_knowledge_base_documents_and_hit_testing(model_server: LiveServer, page
     page.get_by_test_id("kb-back").click()
     row = page.get_by_test_id(f"kb-row-{kb_name}")
     expect(row.get_by_test_id("kb-documents")).to_have_text("2")
-    expect(row).to_contain_text("all-minilm-l6-v2")
+    expect(row).to_contain_text("multilingual-e5-small")
     shot(page, "knowledge-list-en")
     switch_language(page, "zh-CN")
     expect(row).to_contain_text("打开")

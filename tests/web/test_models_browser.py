@@ -67,6 +67,13 @@ def test_models_page_and_playground(model_server: LiveServer, page: Page) -> Non
     expect(row.get_by_test_id("model-status")).to_contain_text("运行中")
     expect(row).to_contain_text("135M")
     expect(row).to_contain_text("对话")
+    # The bundled multilingual embedding model too: running, bundled, its parameters (117M, most of them its 250k-token
+    # vocabulary) and its kind.
+    e5 = page.get_by_test_id("model-row-multilingual-e5-small")
+    expect(e5.get_by_test_id("model-status")).to_have_attribute("data-state", "ready")
+    expect(e5).to_contain_text("117M")
+    expect(e5).to_contain_text("向量")
+    expect(e5).to_contain_text("内置")
     shot(page, "models-zh-CN")
 
     for lang in ("zh-CN", "en"):

@@ -7,7 +7,8 @@ The formula (docs/hardware.md explains each term):
     KV cache = layers on the device × context × parallel sequences × (K + V width) × 2 bytes (f16 cache)
                where K width = heads_kv × key_length, V width = heads_kv × value_length (grouped-query
                attention makes heads_kv smaller than heads)
-    compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + sequences × vocab × 4;
+    compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + outputs × vocab × 4
+               (outputs: the sequences of a chat model; every token of the batch for an embedding model);
                GPU: the whole reserved graph, n_ubatch × (vocab + 12 × n_embd) × 4 bytes
     overhead = CPU: the worker process itself (Python, llama.cpp), 64 MiB; GPU: the CUDA context and
                libraries, 560 MiB (measured on an H200 with CUDA 13; see docs/hardware.md)
@@ -138,13 +139,17 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
     tokens = req.context_size * req.parallel
     kv_per_layer = 0 if shape.kind == "embedding" else tokens * shape.kv_width * KV_BYTES
     n_ubatch = min(N_UBATCH, req.context_size) if shape.kind == "chat" else req.context_size
+    # One row of logits per output: a chat worker outputs a token per sequence; llama.cpp's encoder outputs every
+    # token of the batch and reserves vocab-wide rows for them though an embedding model has no logits (488 MiB
+    # for multilingual-e5-small's 250k vocabulary at 512 tokens, most of it touched).
+    outputs = n_ubatch if shape.kind == "embedding" else req.parallel
     cpu = DeviceNeed(
         device="cpu",
         weights=cpu_layers
         + shape.token_embd_bytes
         + (0 if all_offloaded else shape.other_bytes - shape.token_embd_bytes),
         kv_cache=kv_per_layer * on_cpu,
-        compute=n_ubatch * shape.n_embd * 48 + req.parallel * shape.vocab_size * 4,
+        compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4,
         overhead=CPU_OVERHEAD,
     )
     if not gpu or on_gpu == 0:

@@ -7,7 +7,7 @@ import { queryKeys, useModels } from "../../api/queries";
 import { FormModal } from "../../components/FormModal";
 
 /** The embedding model the server uses when none is named. */
-export const DEFAULT_EMBEDDING_MODEL = "all-minilm-l6-v2";
+export const DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small";
 
 interface CreateForm {
   name: string;

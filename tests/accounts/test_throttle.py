@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import LiveServer
 from tests.helpers import assert_error
 
-
 DELAY = 4.0
 
 

@@ -186,9 +186,7 @@ def test_embeddings_match_the_models_own_code(engine: EmbeddingEngine, reference
     assert min(cosines.values()) > 0.999
 
 
-def test_the_model_declares_its_prefixes_and_the_engine_adds_them(
-    gguf_path: Path, engine: EmbeddingEngine
-) -> None:
+def test_the_model_declares_its_prefixes_and_the_engine_adds_them(gguf_path: Path, engine: EmbeddingEngine) -> None:
     assert read_gguf(gguf_path).embedding_prefixes == {"query": "query: ", "document": "passage: "}
     assert engine.prefixes == {"query": "query: ", "document": "passage: "}
     text = "如何报告缺陷？"

@@ -357,6 +357,95 @@ def agents_publish(
     typer.echo(f"published {version['name']!r} as version {version['version']}")
 
 
+# --- apps: over HTTP too, like agents ---
+
+apps_cli = typer.Typer(
+    help="Apps of the API key's workspace, on a running hezi (HEZI_URL, HEZI_API_KEY).", no_args_is_help=True
+)
+cli.add_typer(apps_cli, name="apps")
+
+
+def _app(client: Any, name: str) -> dict[str, Any]:
+    """The app whose slug, name or id is `name`, in the key's workspace."""
+    from hezi.cli_client import ApiError
+
+    apps = client.json("GET", client.workspace_path("/apps"))["data"]
+    for field in ("slug", "id", "name"):
+        found = [a for a in apps if a[field] == name]
+        if len(found) == 1:
+            return dict(found[0])
+    raise ApiError(404, "app_not_found", f"no app {name!r} in this workspace")
+
+
+@apps_cli.command("publish")
+def apps_publish(
+    agent: Annotated[str, typer.Argument(help="the agent's name (or id)")],
+    slug: Annotated[str | None, typer.Option(help="the app's slug: its URL part and model name app-SLUG")] = None,
+    note: Annotated[str, typer.Option(help="what changed in this version")] = "",
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """Publish the agent's draft and serve it as an app: the agent's app (or the one with --slug) switches to the
+    new version, or a new app is made. Prints the app's id, slug, web-app URL and a new app API key."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        agent_id = _agent_id(client, agent)
+        version = client.json("POST", client.workspace_path(f"/agents/{agent_id}/publish"), json={"note": note})
+        apps = [a for a in client.json("GET", client.workspace_path("/apps"))["data"] if a["agent_id"] == agent_id]
+        target = next((a for a in apps if a["slug"] == slug), None) if slug else (apps[0] if len(apps) == 1 else None)
+        if target is None:
+            body = {"agent_id": agent_id, "agent_version": version["version"], **({"slug": slug} if slug else {})}
+            app = client.json("POST", client.workspace_path("/apps"), json=body)
+        else:
+            path = client.workspace_path(f"/apps/{target['id']}/release")
+            app = client.json("POST", path, json={"agent_version": version["version"]})
+        key = client.json("POST", client.workspace_path(f"/apps/{app['id']}/keys"), json={"name": "hezi apps publish"})
+    typer.echo(f"app:     {app['name']} ({app['id']})")
+    typer.echo(f"slug:    {app['slug']}  (model {app['model']})")
+    typer.echo(f"version: {app['agent_version']}")
+    typer.echo(f"web app: {client.url.rstrip('/')}{app['web_app_path']}")
+    typer.echo(f"api key: {key['key']}  (shown once)")
+
+
+@apps_cli.command("list")
+def apps_list(
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
+) -> None:
+    """The workspace's apps, newest first: slug, agent and version served, open channels."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        apps = client.json("GET", client.workspace_path("/apps"))
+    if as_json:
+        typer.echo(json.dumps(apps, ensure_ascii=False, indent=1))
+        return
+    rows = [(a["slug"], f"{a['agent_name']} v{a['agent_version']}", ",".join(k for k, v in a["channels"].items() if v),
+             "" if a["enabled"] else "disabled") for a in apps["data"]]  # fmt: skip
+    widths = [max((len(r[i]) for r in rows), default=4) for i in range(2)]
+    for slug_, agent_, channels, state in rows:
+        typer.echo(f"{slug_:{widths[0]}}  {agent_:{widths[1]}}  {channels}  {state}".rstrip())
+
+
+@apps_cli.command("keys")
+def apps_keys(
+    app: Annotated[str, typer.Argument(help="the app's slug (or name, or id)")],
+    create: Annotated[str | None, typer.Option("--create", help="make a new key with this name")] = None,
+    url: cli_client.UrlOption = None,
+    api_key: cli_client.ApiKeyOption = None,
+) -> None:
+    """The app's API keys (prefix, name, state); with --create NAME, a new one, printed once."""
+    with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
+        found = _app(client, app)
+        path = client.workspace_path(f"/apps/{found['id']}/keys")
+        if create:
+            key = client.json("POST", path, json={"name": create})
+            typer.echo(f"{key['key']}  (shown once)")
+            return
+        keys = client.json("GET", path)["data"]
+    for k in keys:
+        state = "revoked" if k["revoked_at"] else "active"
+        typer.echo(f"{k['prefix']}…  {k['name']}  {state}  {k['created_at'][:19]}")
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (hezi serve also does this at start)."""

@@ -16,6 +16,7 @@ from hezi.accounts.principal import Caller
 from hezi.accounts.schemas import AppKeyCreate
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.db.session import make_engine, make_sessionmaker
+from tests.apps.helpers import make_app
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error
 
@@ -44,7 +45,7 @@ async def test_editors_manage_an_apps_keys_which_work_only_for_that_app(
     admin.add_member(ws, member["username"], "member")
     as_editor = Api(live_server.url).login(editor["username"], editor["password"])
     as_member = Api(live_server.url).login(member["username"], member["password"])
-    app, other_app = uuid.uuid4(), uuid.uuid4()
+    app, other_app = uuid.UUID(make_app(admin, ws)["id"]), uuid.UUID(make_app(admin, ws)["id"])
 
     async with sessions() as db:
         keys = ApiKeyService(db, WorkspaceService(db))

@@ -34,11 +34,18 @@ class ApiKeyService:
         self.workspaces = workspaces
 
     async def _manage(
-        self, caller: Caller, workspace_id: uuid.UUID, minimum: roles.Role = roles.MANAGE_API_KEYS
+        self,
+        caller: Caller,
+        workspace_id: uuid.UUID,
+        minimum: roles.Role = roles.MANAGE_API_KEYS,
+        *,
+        keys_may: bool = False,
     ) -> None:
+        """`keys_may`: a user key may act too (app keys: a deploy script publishes an app and takes its key; an app
+        key reaches only its app, so a user key minting one gains nothing). User keys are a session's to manage."""
         acc = await self.workspaces.access(caller, workspace_id)
         acc.require(minimum, "manage API keys")
-        if not caller.principal.is_session:
+        if not caller.principal.is_session and not (keys_may and caller.principal.via == "api_key"):
             raise SessionRequired("API keys can only be managed from a signed-in session, not with a key.")
 
     async def list(self, caller: Caller, workspace_id: uuid.UUID) -> ApiKeysPublic:
@@ -134,13 +141,13 @@ class ApiKeyService:
     # App keys: an app's editors manage them. The app's existence is the apps service's to check before calling.
 
     async def list_app_keys(self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID) -> ApiKeysPublic:
-        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS, keys_may=True)
         return await self._list(workspace_id, ApiKey.app_id == app_id)
 
     async def create_app_key(
         self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID, body: AppKeyCreate
     ) -> ApiKeyCreated:
-        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS, keys_may=True)
         p = caller.principal
         return await self._create(
             workspace_id, p.user, body, [APP_SCOPE], actor=p.user.username, ip=caller.ip, app_id=app_id
@@ -149,7 +156,7 @@ class ApiKeyService:
     async def revoke_app_key(
         self, caller: Caller, workspace_id: uuid.UUID, app_id: uuid.UUID, key_id: uuid.UUID
     ) -> None:
-        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS)
+        await self._manage(caller, workspace_id, roles.MANAGE_APP_KEYS, keys_may=True)
         await self._revoke(caller, workspace_id, key_id, ApiKey.app_id == app_id)
 
     async def _revoke(

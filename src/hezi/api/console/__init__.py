@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from hezi.api.console import (
     agents,
     api_keys,
+    apps,
     audit,
     auth,
     conversations,
@@ -38,5 +39,6 @@ for module in (
     agents,
     conversations,
     tools,
+    apps,
 ):
     router.include_router(module.router)

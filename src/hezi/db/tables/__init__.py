@@ -11,6 +11,7 @@ from hezi.db.tables.accounts import (
     Workspace,
 )
 from hezi.db.tables.agents import Agent, AgentVersion, ToolProvider
+from hezi.db.tables.apps import App, AppRelease
 from hezi.db.tables.conversations import ChatFile, Conversation, Message
 from hezi.db.tables.hardware import HardwareSample
 from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm
@@ -20,6 +21,8 @@ __all__ = [
     "Agent",
     "AgentVersion",
     "ApiKey",
+    "App",
+    "AppRelease",
     "AuditEntry",
     "ChatFile",
     "Chunk",

@@ -100,8 +100,8 @@ class ApiKey(Timestamped, Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str] = mapped_column(String(8), nullable=False, default="user", server_default="user")
-    # No foreign key: apps are a later table; the key is refused once its app is gone or unpublished.
-    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # An app key dies with its app; it is refused once the app is disabled.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     # Limits enforced across every server sharing the database; None means unlimited.
     rate_limit_rpm: Mapped[int | None] = mapped_column(Integer)
     token_limit_per_day: Mapped[int | None] = mapped_column(BigInteger)

@@ -29,7 +29,7 @@ class Conversation(Timestamped, Base):
     agent_version: Mapped[int | None] = mapped_column(Integer)
     # A console user, or (for published apps) none and an end user named by `end_user`.
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     end_user: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     # "auto" until a person renames it: an auto title may be replaced, a chosen one never.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hezi.errors import Conflict, NotFound
+from hezi.errors import Conflict, InvalidInput, NotFound
 
 
 class AppNotFound(NotFound):
@@ -23,3 +23,9 @@ class AgentVersionNotFound(NotFound):
 
 class NothingToRollBack(Conflict):
     code = "nothing_to_roll_back"
+
+
+class AppUnavailable(InvalidInput):
+    """Disabled, or the channel asked for is switched off (Dify's `app_unavailable`, 400)."""
+
+    code = "app_unavailable"

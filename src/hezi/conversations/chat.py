@@ -26,13 +26,13 @@ from hezi.agents.spec import AgentConfig, InputsInvalid, check_inputs
 from hezi.agents.tools.base import Tool
 from hezi.agents.tools.catalogue import ToolCatalogue
 from hezi.conversations import history
-from hezi.conversations.errors import ChatFileNotFound, InvalidInputs, MessageNotFound
+from hezi.conversations.errors import ChatFileNotFound, ConversationNotFound, InvalidInputs, MessageNotFound
 from hezi.conversations.schemas import ChatRequest
 from hezi.conversations.service import conversation_public, message_public, owned
 from hezi.conversations.suggest import follow_ups
 from hezi.conversations.tasks import ChatTask, ChatTasks
 from hezi.db.base import utcnow
-from hezi.db.tables import ChatFile, Conversation, Message
+from hezi.db.tables import Agent, ChatFile, Conversation, Message
 from hezi.egress import EgressPolicy
 from hezi.errors import DomainError
 from hezi.knowledge.retriever import Retriever
@@ -60,6 +60,19 @@ class Prepared:
     history: list[dict[str, Any]]
     attachments: list[tuple[str, str]]
     answer_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class AppEndUser:
+    """An end user of a published app, named by the app's client (Dify's `user`): the app's conversations with
+    that name are theirs alone. `creator` is who made the app's key, to whom usage is attributed."""
+
+    workspace_id: uuid.UUID
+    app_id: uuid.UUID
+    agent_id: uuid.UUID
+    agent_version: int
+    end_user: str
+    creator: uuid.UUID | None = None
 
 
 class ChatService:
@@ -124,6 +137,51 @@ class ChatService:
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(workspace_id, snapshot.config.tools)
             await db.commit()
         return self._prepared(caller, conv, snapshot, tools, question, history.branch(messages, parent), files)
+
+    async def ask_app(
+        self, who: AppEndUser, query: str, inputs: dict[str, Any], conversation_id: uuid.UUID | None
+    ) -> Prepared:
+        """A turn of an app's end user with the version the app serves. A conversation of another app or another
+        end user is not found; the inputs are checked against the served version's form."""
+        async with self.sessionmaker() as db:
+            if conversation_id is not None:
+                conv = await db.get(Conversation, conversation_id)
+                if conv is None or conv.app_id != who.app_id or conv.end_user != who.end_user:
+                    raise ConversationNotFound("Conversation Not Exists.", code="conversation_not_exists")
+            else:
+                conv = Conversation(
+                    workspace_id=who.workspace_id, agent_id=who.agent_id, app_id=who.app_id, end_user=who.end_user,
+                    title=_title(query), inputs={},
+                )  # fmt: skip
+            agents = AgentService(db)
+            agent = await db.get(Agent, who.agent_id)
+            if agent is None:
+                raise ConversationNotFound("The app's agent is gone.", code="app_unavailable")
+            snapshot = await agents.config_for(agent, who.agent_version)
+            conv.agent_version = snapshot.version
+            if conversation_id is None:
+                conv.inputs = _inputs(snapshot.config, inputs)
+                db.add(conv)
+                await db.flush()
+            messages = await history.all_messages(db, conv.id)
+            question = Message(conversation_id=conv.id, parent_id=conv.head_id, role="user", content=query, files=[])
+            db.add(question)
+            conv.head_id = question.id = uuid.uuid4()
+            tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(who.workspace_id, snapshot.config.tools)
+            await db.commit()
+        earlier = history.branch(messages, question.parent_id)
+        return Prepared(
+            task=self.tasks.start(conv.workspace_id, None, owner=f"{who.app_id}:{who.end_user}"),
+            conversation=conv,
+            snapshot=snapshot,
+            tools=tools,
+            question=question,
+            history=[{"role": m.role, "content": m.content} for m in earlier if m.content],
+            attachments=[],
+        )
+
+    def stop_app(self, who: AppEndUser, task_id: uuid.UUID) -> bool:
+        return self.tasks.stop(task_id, who.workspace_id, None, owner=f"{who.app_id}:{who.end_user}")
 
     async def regenerate(
         self, caller: Caller, workspace_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID

@@ -18,6 +18,7 @@ DIFY_CODES = frozenset({
     "bad_request", "invalid_param", "unauthorized", "forbidden", "not_found", "no_file_uploaded", "too_many_files",
     "file_too_large", "unsupported_file_type", "dataset_name_duplicate", "dataset_not_initialized",
     "document_indexing", "archived_document_immutable", "invalid_action", "high_quality_dataset_only",
+    "app_unavailable", "conversation_not_exists", "completion_request_error", "provider_quota_exceeded",
 })  # fmt: skip
 
 _BY_HEZI_CODE: dict[str, tuple[int, str]] = {

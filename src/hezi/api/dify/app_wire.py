@@ -1,0 +1,99 @@
+"""hezi's chat events, said the way Dify's service API says them (`/v1/chat-messages`): `message` or, for an
+agent with tools, `agent_message` text deltas, `agent_thought` for each tool call, `message_end` with usage and
+the passages cited (`retriever_resources`), `error`. Blocking mode answers the same turn as one JSON object.
+
+Dify's clients validate these with pydantic (dify-client-python): `mode` is "chat", and usage carries Dify's price
+fields, which hezi, metering tokens only, reports as zero."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+
+def _usage(message: dict[str, Any]) -> dict[str, Any]:
+    usage = message.get("usage") or {}
+    prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    zero = "0"
+    return {
+        "prompt_tokens": prompt, "prompt_unit_price": zero, "prompt_price_unit": zero, "prompt_price": zero,
+        "completion_tokens": completion, "completion_unit_price": zero, "completion_price_unit": zero,
+        "completion_price": zero, "total_tokens": prompt + completion, "total_price": zero, "currency": "USD",
+        "latency": round((message.get("latency_ms") or 0) / 1000, 3),
+    }  # fmt: skip
+
+
+def _resources(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": c["n"],
+            "dataset_id": c["knowledge_base_id"],
+            "dataset_name": c["knowledge_base_name"],
+            "document_id": c["document_id"],
+            "document_name": c["document_name"],
+            "segment_id": str(c["chunk_id"]),
+            "score": c["score"],
+            "content": c["text"],
+        }
+        for c in citations
+    ]
+
+
+class DifyTurn:
+    """One turn's events in Dify's words. Feed hezi's events in order; each gives zero or more Dify events."""
+
+    def __init__(self, *, agent: bool) -> None:
+        self.text_event = "agent_message" if agent else "message"
+        self.ids: dict[str, str] = {}
+        self.created_at = int(time.time())
+        self.answer: list[str] = []
+        self.message: dict[str, Any] | None = None
+        self.error: dict[str, Any] | None = None
+
+    def _head(self) -> dict[str, Any]:
+        return {
+            "task_id": self.ids.get("task_id", ""),
+            "id": self.ids.get("message_id", ""),
+            "message_id": self.ids.get("message_id", ""),
+            "conversation_id": self.ids.get("conversation_id", ""),
+            "created_at": self.created_at,
+        }
+
+    def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        kind = event["event"]
+        if kind == "start":
+            self.ids = {k: event[k] for k in ("task_id", "message_id", "conversation_id")}
+            return []
+        if kind == "text":
+            self.answer.append(event["text"])
+            return [{"event": self.text_event, **self._head(), "answer": event["text"]}]
+        if kind in ("step_start", "step_end"):
+            step = event["step"]
+            return [{
+                "event": "agent_thought", **self._head(), "id": f"{self.ids.get('message_id', '')}-{step['index']}",
+                "position": int(step["index"]) + 1, "thought": "", "tool": step["tool"],
+                "tool_input": json.dumps(step.get("arguments"), ensure_ascii=False),
+                "observation": (step.get("result") or step.get("error") or "") if kind == "step_end" else "",
+                "message_files": [],
+            }]  # fmt: skip
+        if kind == "error":
+            self.error = {"code": event.get("code", "internal_error"), "message": event.get("message", "")}
+            return [{"event": "error", **self._head(), "status": 500, **self.error}]
+        if kind == "end":
+            self.message = event["message"]
+            return [{"event": "message_end", **self._head(), "metadata": self.metadata()}]
+        return []  # citations arrive with the end
+
+    def metadata(self) -> dict[str, Any]:
+        message = self.message or {}
+        return {"usage": _usage(message), "retriever_resources": _resources(message.get("citations") or [])}
+
+    def blocking(self) -> dict[str, Any]:
+        """The whole answer, as Dify's blocking mode returns it."""
+        answer = self.message["content"] if self.message else "".join(self.answer)
+        return {"event": "message", **self._head(), "mode": "chat", "answer": answer, "metadata": self.metadata()}
+
+
+def sse(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()

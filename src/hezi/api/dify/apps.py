@@ -1,0 +1,151 @@
+"""Dify's service API for chat apps, under /v1: what a Dify client calls with an app key (`Authorization: Bearer
+app-…` in Dify; an hezi app key here). Each app key reaches its own app only; end users are told apart by the
+`user` string the client sends. Errors are in Dify's shape ({"code", "message", "status"})."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hezi.accounts.principal import Caller
+from hezi.agents.service import AgentService
+from hezi.api.deps import ServicesDep, SessionDep, requires
+from hezi.api.dify.app_wire import DifyTurn, sse
+from hezi.api.dify.auth import bearer_header
+from hezi.api.dify.errors import DIFY
+from hezi.apps import gate
+from hezi.conversations.errors import ConversationNotFound
+from hezi.db.tables import Agent, App
+from hezi.errors import InvalidInput
+from hezi.serving.usage import Attribution
+
+router = APIRouter(prefix="/v1", tags=["dify-apps"], route_class=DIFY.route_class)
+
+User = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+async def app_caller(
+    _header: Annotated[None, Depends(bearer_header)],
+    caller: Annotated[Caller, Depends(requires("app", sessions=False))],
+) -> Caller:
+    """An app key: 401 without a valid one, 403 for another kind of key, 429 past its limits."""
+    return caller
+
+
+AppCallerDep = Annotated[Caller, Depends(app_caller)]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # Dify's clients send fields hezi does not use (files, trace ids)
+
+    query: Annotated[str, StringConstraints(min_length=1, max_length=32_000)]
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    response_mode: Literal["blocking", "streaming"] = "blocking"
+    user: User
+    conversation_id: str | None = None
+    auto_generate_name: bool = True
+
+
+class StopRequest(BaseModel):
+    user: User
+
+
+def _conversation_id(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ConversationNotFound("Conversation Not Exists.", code="conversation_not_exists") from None
+
+
+async def _app_and_agent(db: SessionDep, caller: Caller) -> tuple[App, Agent]:
+    app = await gate.open_app(db, caller.principal.app_id, "api")
+    agent = await db.get(Agent, app.agent_id)
+    assert agent is not None  # the app goes with its agent
+    return app, agent
+
+
+@router.post("/chat-messages", response_model=None)
+async def chat_messages(
+    body: ChatMessage, caller: AppCallerDep, db: SessionDep, services: ServicesDep
+) -> StreamingResponse | JSONResponse:
+    """Ask the app. `streaming`: server-sent events (message | agent_message, agent_thought, message_end, error);
+    `blocking`: the whole answer as one object."""
+    app, _ = await _app_and_agent(db, caller)
+    who = gate.end_user(app, body.user, caller.principal.user_id)
+    await db.close()  # nothing more to read: the turn opens its own short sessions
+    turn = await services.chat.ask_app(who, body.query, body.inputs, _conversation_id(body.conversation_id))
+    attribution = Attribution(
+        workspace_id=app.workspace_id, user_id=caller.principal.user_id, api_key_id=caller.principal.api_key_id,
+        app_id=app.id, conversation_id=turn.conversation.id,
+    )  # fmt: skip
+    dify = DifyTurn(agent=bool(turn.snapshot.config.tools))
+    events = services.chat.run(turn, attribution)
+    if body.response_mode == "blocking":
+        async for event in events:
+            dify.feed(event)
+        if dify.error is not None:
+            raise InvalidInput(dify.error["message"] or "The answer failed.", code="completion_request_error")
+        return JSONResponse(dify.blocking())
+
+    async def stream() -> AsyncIterator[bytes]:
+        async for event in events:
+            for payload in dify.feed(event):
+                yield sse(payload)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+@router.post("/chat-messages/{task_id}/stop")
+async def stop_chat_message(
+    task_id: str, body: StopRequest, caller: AppCallerDep, db: SessionDep, services: ServicesDep
+) -> dict[str, str]:
+    """Stop an answer being generated for this end user; success whether or not it was still running (as Dify)."""
+    app, _ = await _app_and_agent(db, caller)
+    with contextlib.suppress(ValueError):
+        services.chat.stop_app(gate.end_user(app, body.user, None), uuid.UUID(task_id))
+    return {"result": "success"}
+
+
+@router.get("/parameters")
+async def parameters(
+    caller: AppCallerDep, db: SessionDep, user: Annotated[str | None, Query()] = None
+) -> dict[str, Any]:
+    """What a client needs to draw the app: opening statement, suggested questions, the input form."""
+    app, agent = await _app_and_agent(db, caller)
+    config = (await AgentService(db).config_for(agent, app.agent_version)).config
+    off = {"enabled": False}
+    return {
+        "opening_statement": config.opening_statement,
+        "suggested_questions": list(config.suggested_questions),
+        "suggested_questions_after_answer": {"enabled": config.suggested_follow_ups},
+        "speech_to_text": off, "text_to_speech": off, "annotation_reply": off, "more_like_this": off,
+        "sensitive_word_avoidance": off,
+        "retriever_resource": {"enabled": config.citations},
+        "user_input_form": config.form_json(),
+        "file_upload": {"image": {**off, "number_limits": 0, "transfer_methods": []}},
+        "system_parameters": {"file_size_limit": 0, "image_file_size_limit": 0, "audio_file_size_limit": 0,
+                              "video_file_size_limit": 0, "workflow_file_upload_limit": 0},
+    }  # fmt: skip
+
+
+@router.get("/info")
+async def info(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
+    app, agent = await _app_and_agent(db, caller)
+    snapshot = await AgentService(db).config_for(agent, app.agent_version)
+    return {"name": app.name, "description": snapshot.description, "tags": [], "mode": "chat",
+            "author_name": ""}  # fmt: skip
+
+
+@router.get("/meta")
+async def meta(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
+    await _app_and_agent(db, caller)
+    return {"tool_icons": {}}

@@ -125,3 +125,62 @@ def test_keys_reach_their_own_open_app_only(model_server: LiveServer, admin: Api
     with pytest.raises(DifyAPIError) as unavailable:
         client(model_server, other_key).chat_messages(ask(models.ResponseMode.BLOCKING, "dave"), **TIMEOUT)
     assert unavailable.value.code == "app_unavailable"
+
+
+def test_an_end_users_conversations_are_listed_read_renamed_rated_and_deleted(
+    model_server: LiveServer, app: dict[str, Any]
+) -> None:
+    dify = client(model_server, app["key"])
+    http = httpx.Client(base_url=f"{model_server.url}/v1", headers={"Authorization": f"Bearer {app['key']}"},
+                        timeout=300)  # fmt: skip
+
+    def chat(user: str, query: str, conversation: str = "") -> dict[str, Any]:
+        body = {"query": query, "user": user, "response_mode": "blocking", "conversation_id": conversation}
+        r = http.post("/chat-messages", json=body)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    first = chat("erin", "年假有几天？")
+    second = chat("erin", "病假呢？", first["conversation_id"])
+    other = chat("erin", "Another topic")
+    chat("frank", "Not erin's")
+
+    listed = http.get("/conversations", params={"user": "erin", "limit": 1}).json()
+    assert listed["has_more"] and [c["id"] for c in listed["data"]] == [other["conversation_id"]]
+    rest = http.get("/conversations", params={"user": "erin", "last_id": listed["data"][0]["id"]}).json()
+    assert [c["id"] for c in rest["data"]] == [first["conversation_id"]] and not rest["has_more"]
+    assert rest["data"][0]["name"] == "年假有几天？" and rest["data"][0]["status"] == "normal"
+
+    messages = http.get("/messages", params={"user": "erin", "conversation_id": first["conversation_id"]}).json()
+    assert [(m["id"], m["query"]) for m in messages["data"]] == [
+        (first["id"], "年假有几天？"),
+        (second["id"], "病假呢？"),
+    ]
+    assert messages["data"][1]["answer"] == second["answer"] and not messages["has_more"]
+    older = http.get("/messages", params={"user": "erin", "conversation_id": first["conversation_id"],
+                                          "first_id": second["id"]}).json()  # fmt: skip
+    assert [m["id"] for m in older["data"]] == [first["id"]]
+    assert (
+        http.get("/messages", params={"user": "frank", "conversation_id": first["conversation_id"]}).status_code == 404
+    )
+
+    renamed = http.post(f"/conversations/{first['conversation_id']}/name", json={"name": "假期", "user": "erin"}).json()
+    assert renamed["name"] == "假期"
+    auto = http.post(f"/conversations/{first['conversation_id']}/name", json={"auto_generate": True, "user": "erin"})
+    assert auto.json()["name"] == "年假有几天？"
+
+    # Feedback and suggestions through the typed client.
+    rated = dify.feedback_messages(first["id"], models.FeedbackRequest(rating=models.Rating.LIKE, user="erin"))
+    assert rated.result == "success"
+    listed_again = http.get("/messages", params={"user": "erin", "conversation_id": first["conversation_id"]}).json()
+    assert listed_again["data"][0]["feedback"] == {"rating": "like"}
+    assert dify.suggest_messages(first["id"], models.ChatSuggestRequest(user="erin")).result == "success"
+    with pytest.raises(DifyResourceNotFound):  # another end user cannot rate erin's answer
+        dify.feedback_messages(first["id"], models.FeedbackRequest(rating=models.Rating.DISLIKE, user="frank"))
+
+    gone = http.request("DELETE", f"/conversations/{other['conversation_id']}", json={"user": "erin"})
+    assert gone.status_code == 204
+    remaining = http.get("/conversations", params={"user": "erin"}).json()["data"]
+    assert [c["id"] for c in remaining] == [first["conversation_id"]]
+    missing = http.request("DELETE", f"/conversations/{other['conversation_id']}", json={"user": "erin"})
+    assert missing.status_code == 404 and missing.json()["code"] == "conversation_not_exists"

@@ -95,5 +95,40 @@ class DifyTurn:
         return {"event": "message", **self._head(), "mode": "chat", "answer": answer, "metadata": self.metadata()}
 
 
+def conversation(conv: Any) -> dict[str, Any]:
+    """A conversation as Dify lists it."""
+    return {
+        "id": str(conv.id), "name": conv.title, "inputs": conv.inputs, "status": "normal", "introduction": "",
+        "created_at": int(conv.created_at.timestamp()), "updated_at": int(conv.updated_at.timestamp()),
+    }  # fmt: skip
+
+
+def exchange(question: Any, answer: Any) -> dict[str, Any]:
+    """A question and its answer as one Dify message (named by the answer's id, as chat-messages returned it)."""
+    thoughts = [
+        {
+            "id": f"{answer.id}-{s['index']}",
+            "message_id": str(answer.id),
+            "position": int(s["index"]) + 1,
+            "thought": "",
+            "tool": s["tool"],
+            "tool_input": json.dumps(s.get("arguments"), ensure_ascii=False),
+            "observation": s.get("result") or s.get("error") or "",
+            "files": [],
+            "created_at": int(answer.created_at.timestamp()),
+        }
+        for s in answer.steps
+    ]
+    return {
+        "id": str(answer.id), "conversation_id": str(answer.conversation_id),
+        "parent_message_id": str(question.parent_id) if question.parent_id else None,
+        "inputs": {}, "query": question.content, "answer": answer.content, "message_files": [],
+        "feedback": {"rating": answer.rating} if answer.rating else None,
+        "retriever_resources": _resources(answer.citations or []), "agent_thoughts": thoughts,
+        "created_at": int(question.created_at.timestamp()),
+        "status": "normal" if answer.status == "ok" else answer.status, "error": (answer.error or {}).get("message"),
+    }  # fmt: skip
+
+
 def sse(payload: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()

@@ -9,20 +9,22 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hezi.accounts.principal import Caller
 from hezi.agents.service import AgentService
 from hezi.api.deps import ServicesDep, SessionDep, requires
+from hezi.api.dify import app_wire
 from hezi.api.dify.app_wire import DifyTurn, sse
 from hezi.api.dify.auth import bearer_header
 from hezi.api.dify.errors import DIFY
 from hezi.apps import gate
+from hezi.conversations.app_conversations import AppConversations
 from hezi.conversations.errors import ConversationNotFound
 from hezi.db.tables import Agent, App
-from hezi.errors import InvalidInput
+from hezi.errors import InvalidInput, NotFound
 from hezi.serving.usage import Attribution
 
 router = APIRouter(prefix="/v1", tags=["dify-apps"], route_class=DIFY.route_class)
@@ -149,3 +151,98 @@ async def info(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
 async def meta(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
     await _app_and_agent(db, caller)
     return {"tool_icons": {}}
+
+
+# -- an end user's conversations ---------------------------------------------------------------------------------
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+class UserBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: User
+
+
+class RenameBody(UserBody):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    auto_generate: bool = False
+
+
+class FeedbackBody(UserBody):
+    rating: Literal["like", "dislike"] | None = None
+    content: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+async def _history(db: SessionDep, caller: Caller, user: str) -> AppConversations:
+    app, _ = await _app_and_agent(db, caller)
+    return AppConversations(db, gate.end_user(app, user, None))
+
+
+def _uuid(value: str, code: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} Not Exists.", code=code) from None
+
+
+@router.get("/conversations")
+async def list_conversations(
+    caller: AppCallerDep, db: SessionDep, user: Annotated[str, Query(min_length=1, max_length=255)],
+    last_id: str | None = None, limit: Limit = 20,
+) -> dict[str, Any]:  # fmt: skip
+    """The end user's conversations, most recently active first; `last_id` pages on."""
+    convs = await _history(db, caller, user)
+    last = _uuid(last_id, "conversation_not_exists", "Conversation") if last_id else None
+    rows, more = await convs.page(last, limit)
+    return {"limit": limit, "has_more": more, "data": [app_wire.conversation(c) for c in rows]}
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204)
+async def delete_conversation(conversation_id: str, body: UserBody, caller: AppCallerDep, db: SessionDep) -> Response:
+    convs = await _history(db, caller, body.user)
+    await convs.delete(_uuid(conversation_id, "conversation_not_exists", "Conversation"))
+    return Response(status_code=204)
+
+
+@router.post("/conversations/{conversation_id}/name")
+async def rename_conversation(
+    conversation_id: str, body: RenameBody, caller: AppCallerDep, db: SessionDep
+) -> dict[str, Any]:
+    """A name, or with `auto_generate` one made from the first question."""
+    if not body.auto_generate and not body.name:
+        raise InvalidInput("name is required unless auto_generate is true.", code="invalid_param")
+    convs = await _history(db, caller, body.user)
+    conv_id = _uuid(conversation_id, "conversation_not_exists", "Conversation")
+    conv = await convs.rename(conv_id, None if body.auto_generate else body.name)
+    return app_wire.conversation(conv)
+
+
+@router.get("/messages")
+async def list_messages(
+    caller: AppCallerDep, db: SessionDep, user: Annotated[str, Query(min_length=1, max_length=255)],
+    conversation_id: str, first_id: str | None = None, limit: Limit = 20,
+) -> dict[str, Any]:  # fmt: skip
+    """A conversation's questions and answers, oldest first; `first_id` pages back to older ones."""
+    convs = await _history(db, caller, user)
+    conv_id = _uuid(conversation_id, "conversation_not_exists", "Conversation")
+    first = _uuid(first_id, "first_message_not_exists", "First Message") if first_id else None
+    pairs, more = await convs.exchanges(conv_id, first, limit)
+    return {"limit": limit, "has_more": more, "data": [app_wire.exchange(p.question, p.answer) for p in pairs]}
+
+
+@router.post("/messages/{message_id}/feedbacks")
+async def message_feedback(message_id: str, body: FeedbackBody, caller: AppCallerDep, db: SessionDep) -> dict[str, str]:
+    """like, dislike, or null to take a rating back."""
+    convs = await _history(db, caller, body.user)
+    await convs.rate(_uuid(message_id, "message_not_exists", "Message"), body.rating, body.content)
+    return {"result": "success"}
+
+
+@router.get("/messages/{message_id}/suggested")
+async def suggested_questions(
+    message_id: str, caller: AppCallerDep, db: SessionDep, user: Annotated[str, Query(min_length=1, max_length=255)]
+) -> dict[str, Any]:
+    """The follow-up questions offered after this answer (empty unless the agent suggests them)."""
+    convs = await _history(db, caller, user)
+    answer = await convs.answer(_uuid(message_id, "message_not_exists", "Message"))
+    return {"result": "success", "data": list(answer.suggested or [])}

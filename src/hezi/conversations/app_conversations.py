@@ -1,0 +1,109 @@
+"""An app end user's conversations: listed, read, renamed, deleted and rated — theirs alone (the app and the end
+user's name together), as Dify's service API serves them. Plain data out; the HTTP layer says it in Dify's words."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hezi.conversations import history
+from hezi.conversations.chat import AppEndUser
+from hezi.conversations.errors import ConversationNotFound, MessageNotFound
+from hezi.db.tables import Conversation, Message
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A question and its answer (the answer's id names the pair, as Dify's message id does)."""
+
+    question: Message
+    answer: Message
+
+
+class AppConversations:
+    def __init__(self, db: AsyncSession, who: AppEndUser) -> None:
+        self.db = db
+        self.who = who
+
+    async def page(self, last_id: uuid.UUID | None, limit: int) -> tuple[list[Conversation], bool]:
+        """Newest first; after `last_id` when given. (conversations, more after them)."""
+        query = select(Conversation).where(Conversation.app_id == self.who.app_id,
+                                           Conversation.end_user == self.who.end_user)  # fmt: skip
+        if last_id is not None:
+            last = await self.get(last_id)
+            query = query.where(
+                (Conversation.updated_at < last.updated_at)
+                | ((Conversation.updated_at == last.updated_at) & (Conversation.id < last.id))
+            )
+        rows = list(
+            await self.db.scalars(
+                query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit + 1)
+            )
+        )
+        return rows[:limit], len(rows) > limit
+
+    async def get(self, conversation_id: uuid.UUID) -> Conversation:
+        conv = await self.db.get(Conversation, conversation_id)
+        if conv is None or conv.app_id != self.who.app_id or conv.end_user != self.who.end_user:
+            raise ConversationNotFound("Conversation Not Exists.", code="conversation_not_exists")
+        return conv
+
+    async def exchanges(
+        self, conversation_id: uuid.UUID, first_id: uuid.UUID | None, limit: int
+    ) -> tuple[list[Exchange], bool]:
+        """The shown branch's question-answer pairs, oldest first: the last `limit` before `first_id` (an answer's
+        id) when given, else the last `limit`. (pairs, more before them)."""
+        conv = await self.get(conversation_id)
+        shown = history.branch(await history.all_messages(self.db, conv.id), conv.head_id)
+        by_id = {m.id: m for m in shown}
+        pairs = [
+            Exchange(by_id[m.parent_id], m)
+            for m in shown
+            if m.role == "assistant" and m.parent_id is not None and m.parent_id in by_id
+        ]
+        if first_id is not None:
+            ids = [p.answer.id for p in pairs]
+            if first_id not in ids:
+                raise MessageNotFound("First Message Not Exists.", code="first_message_not_exists")
+            pairs = pairs[: ids.index(first_id)]
+        return pairs[-limit:], len(pairs) > limit
+
+    async def rename(self, conversation_id: uuid.UUID, name: str | None) -> Conversation:
+        """`name`, or (None) the first question's first line, as the automatic title is made."""
+        conv = await self.get(conversation_id)
+        if name is None:
+            first = await self.db.scalar(
+                select(Message.content).where(Message.conversation_id == conv.id, Message.role == "user")
+                .order_by(Message.created_at).limit(1)
+            )  # fmt: skip
+            conv.title, conv.title_source = (first or "").strip().splitlines()[0][:60] if first else "", "auto"
+        else:
+            conv.title, conv.title_source = name, "user"
+        await self.db.commit()
+        return conv
+
+    async def delete(self, conversation_id: uuid.UUID) -> None:
+        await self.db.delete(await self.get(conversation_id))
+        await self.db.commit()
+
+    async def answer(self, message_id: uuid.UUID) -> Message:
+        msg = await self.db.get(Message, message_id)
+        if msg is None or msg.role != "assistant":
+            raise MessageNotFound("Message Not Exists.", code="message_not_exists")
+        await self._own(msg)
+        return msg
+
+    async def rate(self, message_id: uuid.UUID, rating: str | None, content: str | None) -> None:
+        msg = await self.answer(message_id)
+        msg.rating = rating
+        msg.feedback = content if rating is not None else None
+        await self.db.commit()
+
+    async def _own(self, msg: Message) -> None:
+        try:
+            await self.get(msg.conversation_id)
+        except ConversationNotFound:
+            raise MessageNotFound("Message Not Exists.", code="message_not_exists") from None

@@ -184,7 +184,9 @@ async def measure(url: str, kb: uuid.UUID, corpus: SyntheticCorpus, questions: l
         vector_hits = await vector(db, i)
         candidates = retrieval.union(vector_hits, text_hits.hits)
         await retrieval.score_both(db, DIMS, qvecs[i], tq, candidates, text_hits.density)
-        return retrieval.fuse_weighted(candidates, retrieval.effective_vector_weight(0.5, vector_hits), TOP_K)
+        retrieval.relative_cosines(candidates, retrieval.vector_floor(vector_hits))
+        weight = retrieval.effective_vector_weight(0.5, tq.coverage if tq else 0.0)
+        return retrieval.fuse_weighted(candidates, weight, TOP_K)
 
     rows: list[Row] = []
     try:

@@ -7,8 +7,10 @@ callers turn `DebianDataUnavailable` into a skip (tests; a failure under CI=true
 
 What the packages ship (Debian 12, checked by hand): debian-faq has one XHTML page per chapter in
 usr/share/doc/debian/FAQ/*.en.html; debian-faq-zh-cn has them in usr/share/doc/debian/FAQ/zh-cn/*.zh-cn.html. Both
-also ship a gzipped PDF and text version. debian-reference-en and debian-reference-zh-cn ship a PDF each in
-usr/share/debian-reference/ (debian-reference-common ships only images, CSS and a launcher).
+also ship a gzipped PDF and text version. debian-reference-en and debian-reference-zh-cn ship, in
+usr/share/debian-reference/, one XHTML page per chapter (ch01…ch12, the preface pr01, the appendix apa and the
+contents index), a PDF and a gzipped text version (debian-reference-common ships only images, CSS and a launcher).
+Both translations keep the original's section numbers.
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ def faq_chapters(lang: Lang) -> list[Path]:
     pages = sorted(p for p in folder.glob(f"*.{lang}.html") if not p.name.startswith("index."))
     if not pages:
         raise DebianDataUnavailable(f"{FAQ_PACKAGES[lang]} has no *.{lang}.html under {_FAQ_DIRS[lang]}")
+    return pages
+
+
+def reference_chapters(lang: Lang) -> list[Path]:
+    """The Debian Reference's pages in `lang` (preface, chapters, appendix), in file-name order; the contents page
+    is left out for the reason faq_chapters gives."""
+    folder = unpacked(REFERENCE_PACKAGES[lang]) / "usr/share/debian-reference"
+    pages = sorted(p for p in folder.glob(f"*.{lang}.html") if not p.name.startswith("index."))
+    if not pages:
+        raise DebianDataUnavailable(f"{REFERENCE_PACKAGES[lang]} has no *.{lang}.html in {folder}")
     return pages
 
 

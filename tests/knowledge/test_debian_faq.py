@@ -1,8 +1,10 @@
 """The Debian FAQ in English and Chinese, ingested through the API and asked its own questions.
 
 A real bilingual document set (XHTML chapters with numbered question headings, lists, code and navigation tables),
-fetched once per machine by tests/knowledge/debian.py. The bundled embedding model is English-only, so Chinese
-questions are checked in full-text and hybrid mode, English ones in all three.
+fetched once per machine by tests/knowledge/debian.py, in knowledge bases with the default embedding model,
+multilingual-e5-small. It reads both languages, so English and Chinese questions are checked in all three modes,
+and Chinese questions also against the English FAQ (in vector and hybrid mode: full text has no words to match
+there), which the English-only all-MiniLM-L6-v2 could not do (hybrid recall@5 0.33 across the languages).
 """
 
 from __future__ import annotations
@@ -161,18 +163,29 @@ def test_english_questions_in_other_words_find_their_sections(
     assert not missed(admin, faq["en"], ENGLISH, 1, mode)
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "full_text"])
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "full_text"])
 def test_chinese_faq_questions_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:
     assert not missed(admin, faq["zh-cn"], CHINESE, 0, mode)
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "full_text"])
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "full_text"])
 def test_chinese_questions_in_other_words_find_their_sections(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], mode: str
 ) -> None:
     assert not missed(admin, faq["zh-cn"], CHINESE, 1, mode)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["faq-question", "other-words"])
+def test_chinese_questions_find_their_sections_in_the_english_faq(
+    admin: Api, faq: dict[debian.Lang, dict[str, Any]], which: int
+) -> None:
+    """A Chinese reader asks, the English FAQ answers (the translation keeps the numbering, so the right section
+    is the one with the Chinese question's number): in hybrid, all but at most one of the five in the top five.
+    The small multilingual model misses "which tools build a custom kernel" across the languages; the English-only
+    MiniLM found a third of all such answers. Every question, in each mode: the test below."""
+    assert len(missed(admin, faq["en"], CHINESE, which, "hybrid")) <= 1
 
 
 @pytest.mark.parametrize(
@@ -204,35 +217,44 @@ def every_question(admin: Api, faq: dict[debian.Lang, dict[str, Any]]) -> dict[d
     return out
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_hybrid_is_as_good_as_the_better_mode_and_ranks_answers_first_more_often(
+@pytest.mark.parametrize(
+    ("asked", "documents"), [("en", "en"), ("zh-cn", "zh-cn"), ("zh-cn", "en")], ids=["en-en", "zh-zh", "zh-en"]
+)
+def test_hybrid_is_as_good_as_the_better_mode_in_every_language_pair(
     admin: Api, faq: dict[debian.Lang, dict[str, Any]], every_question: dict[debian.Lang, list[debian.Question]],
-    lang: debian.Lang,
+    asked: debian.Lang, documents: debian.Lang,
 ) -> None:  # fmt: skip
     """The issue's bar, asked of every FAQ question as bench/knowledge.py does: hybrid (the default, weighted) finds
-    the answer in its top five at least as often as the better single mode, and puts it first more often than
-    either. With the bundled English-only embedding model, Chinese questions' vectors count for less."""
-    asked = every_question[lang]
-    assert len(asked) >= 110, len(asked)
+    the answer in its top five at least as often as the better single mode. In one language it also puts the
+    answer first more often than either, fused at the asked weight; a Chinese question about the English FAQ, whose
+    words the knowledge base lacks, leans on its vector and finds most answers (MiniLM: a third)."""
+    kb = faq[documents]
+    numbers = {q.number for q in every_question[documents]}
+    questions = [q for q in every_question[asked] if q.number in numbers]
+    assert len(questions) >= 110, len(questions)
     at1: dict[str, int] = {}
     at5: dict[str, int] = {}
     for mode in ("vector", "full_text"):
-        found = [(q.number, sections_found(admin, faq[lang], q.text, mode, k=5)) for q in asked]
+        found = [(q.number, sections_found(admin, kb, q.text, mode, k=5)) for q in questions]
         at1[mode] = sum(hits[:1] == [number] for number, hits in found)
         at5[mode] = sum(number in hits for number, hits in found)
     weights = []
     at1["hybrid"] = at5["hybrid"] = 0
-    for q in asked:
-        r = admin.post(f"{faq[lang]['base']}/retrieve", json={"query": q.text, "top_k": 5})
+    for q in questions:
+        r = admin.post(f"{kb['base']}/retrieve", json={"query": q.text, "top_k": 5})
         assert r.status_code == 200, r.text
         hits = [debian.section_number(h["section"]) for h in r.json()["data"]]
         at1["hybrid"] += hits[:1] == [q.number]
         at5["hybrid"] += q.number in hits
         weights.append(r.json()["vector_weight"])
     assert at5["hybrid"] >= max(at5["vector"], at5["full_text"]), at5
-    assert at1["hybrid"] > max(at1["vector"], at1["full_text"]), at1
     median = sorted(weights)[len(weights) // 2]
-    assert median >= 0.45 if lang == "en" else median < 0.4, median
+    if asked == documents:
+        assert at1["hybrid"] > max(at1["vector"], at1["full_text"]), at1
+        assert median == 0.5, median
+    else:  # the vectors read across the languages: the base knows hardly a word of the question
+        assert min(at5["vector"], at5["hybrid"]) >= 0.8 * len(questions), at5
+        assert median > 0.9, median
 
 
 def test_a_chinese_question_finds_no_words_in_the_english_faq(

@@ -112,6 +112,10 @@ class TextQuery:
     weights: dict[str, float]  # term → idf / Σ idf, so a chunk's share is how much of the question it covers
     match: str  # tsquery: the terms rare enough to pick candidates, or the rarest one if none is
     every: str  # tsquery: all of the terms (its cover density says how close together a chunk has them)
+    # The idf-weighted share of the question's terms that occur in the knowledge bases at all (a term they lack
+    # weighs as a term in no chunk). 1 when they know every word; near 0 for a Chinese question about English
+    # documents, whose only known words are names like "Debian": then full text can only match those names.
+    coverage: float = 1.0
 
     def score_sql(self) -> tuple[str, dict[str, Any]]:
         """Σ weight of the question's terms the chunk `c` contains: 0…1."""
@@ -148,21 +152,23 @@ async def text_query(db: AsyncSession, kb: uuid.UUID | Sequence[uuid.UUID], quer
             text(
                 # N from the documents' chunk counts (kept with every insert and delete): a handful of rows,
                 # where counting the chunks themselves scans an index of the whole base on every question.
-                "SELECT q.term, sum(t.df), (SELECT coalesce(sum(chunks_total), 0) FROM documents "
+                "SELECT q.term, coalesce(sum(t.df), 0), (SELECT coalesce(sum(chunks_total), 0) FROM documents "
                 "WHERE knowledge_base_id = ANY(:kbs)) "
                 "FROM unnest(tsvector_to_array(to_tsvector('simple', :q))) AS q(term) "
-                "JOIN knowledge_terms t ON t.knowledge_base_id = ANY(:kbs) AND t.term = q.term AND t.df > 0 "
+                "LEFT JOIN knowledge_terms t ON t.knowledge_base_id = ANY(:kbs) AND t.term = q.term AND t.df > 0 "
                 "GROUP BY q.term ORDER BY q.term"
             ),
             {"kbs": kbs, "q": document_text(" ".join(terms))},
         )
     ).all()
-    if not found:
+    every_term = [(str(term), int(df), int(n)) for term, df, n in found]  # sums arrive as numeric
+    rows = [r for r in every_term if r[1] > 0]
+    if not rows:
         return None  # no word of the question occurs in these knowledge bases
-    rows = [(str(term), int(df), int(n)) for term, df, n in found]  # sums arrive as numeric
     n = max(rows[0][2], *(r[1] for r in rows), 1)  # never below a df: idf stays positive
     idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df, _ in rows}
     total = sum(idf.values()) or 1.0
+    unknown = sum(math.log(1 + (n + 0.5) / 0.5) for _, df, _ in every_term if df == 0)
     limit = max(min(SELECTIVE * n, MAX_CANDIDATES), MIN_CANDIDATES)
     rarest = min(rows, key=lambda r: r[1])[0]  # when every term is common, the least common one picks
     selective = [term for term, df, _ in rows if df <= limit] or [rarest]
@@ -170,6 +176,7 @@ async def text_query(db: AsyncSession, kb: uuid.UUID | Sequence[uuid.UUID], quer
         {t: w / total for t, w in idf.items()},
         " | ".join(_lexeme(t) for t in selective),
         " & ".join(_lexeme(t) for t in idf),
+        total / (total + unknown),
     )
 
 
@@ -309,27 +316,41 @@ def fuse_rrf(*lists: list[Hit], k: int) -> list[Hit]:
     return [Hit(cid, score, by_id[cid].scores) for cid, score in ranked]
 
 
-# A vector ranking is trusted as far as its best hit stands out from the rest of its first twenty: by SPREAD or
-# more, fully. An embedding model that does not read the question's language (the bundled MiniLM and Chinese)
-# gives every chunk much the same cosine, and weighting that noise like an informed ranking pushes answers that
-# full text found out of the top five. On the Debian FAQ English questions stand out by ~0.29 (median), Chinese
-# ones by ~0.11 (docs/knowledge.md).
-SPREAD = 0.3
-SPREAD_OF = 20
+# Weighted fusion mixes a chunk's cosine *relative to the question's vector ranking* with its text score: 0 at the
+# FLOOR_RANK-th best cosine (and below it), 1 for an identical text. Embedding models put unrelated texts at very
+# different cosines (the twentieth best on the Debian FAQ: all-MiniLM-L6-v2 near 0.4 in English,
+# multilingual-e5-small near 0.85), so a raw cosine against a 0…1 text score weighs one model's vectors far more
+# than another's: E5's answer stands above the twentieth hit by a few hundredths, too little to outweigh any
+# difference in text score (docs/decisions/0021).
+FLOOR_RANK = 20
 
 
-def effective_vector_weight(vector_weight: float, vector: list[Hit]) -> float:
-    """The caller's weight, scaled by how far the best vector hit stands out; 0 and 1 keep their meaning."""
-    if vector_weight in (0.0, 1.0) or len(vector) < 2:
+def vector_floor(vector: list[Hit]) -> float:
+    """The FLOOR_RANK-th best cosine of a vector ranking (its worst when shorter): where relative cosines start."""
+    cosines = sorted((h.score for h in vector), reverse=True)[:FLOOR_RANK]
+    return cosines[-1] if cosines else 0.0
+
+
+def relative_cosines(candidates: list[Hit], floor: float) -> None:
+    """Each candidate's vector score becomes its cosine's share of the way from `floor` to 1 (0…1), in place."""
+    span = max(1.0 - floor, 1e-9)
+    for h in candidates:
+        v = h.scores.get("vector")
+        if v is not None:
+            h.scores["vector"] = min(1.0, max(0.0, (v - floor) / span))
+
+
+def effective_vector_weight(vector_weight: float, coverage: float) -> float:
+    """The caller's weight against full text's, full text's counted only for the share of the question the
+    knowledge bases know (TextQuery.coverage): a question in a language the documents are not written in is left
+    to its vector. Still a weight in 0…1, so a full match in both modes scores 1; 0 and 1 keep their meaning."""
+    if vector_weight in (0.0, 1.0):
         return vector_weight
-    cosines = sorted((h.score for h in vector), reverse=True)[:SPREAD_OF]
-    confidence = min(1.0, max(0.0, cosines[0] - sum(cosines) / len(cosines)) / SPREAD)
-    w = vector_weight * confidence
-    return w / (w + 1 - vector_weight)  # still a weight in 0…1, so a full match in both modes scores 1
+    return vector_weight / (vector_weight + (1 - vector_weight) * coverage)
 
 
 def fuse_weighted(candidates: list[Hit], vector_weight: float, k: int) -> list[Hit]:
-    """score = w × cosine + (1 − w) × text score, over candidates whose both scores are known."""
+    """score = w × vector score + (1 − w) × text score, over candidates whose both scores are known."""
     out = []
     for h in candidates:
         v, t = h.scores.get("vector") or 0.0, h.scores.get("full_text") or 0.0

@@ -120,16 +120,17 @@ class RetrievalSettings(BaseModel):
     mode: Mode = "hybrid"
     top_k: Annotated[int, Field(ge=1, le=100)] = 5
     # Vector scores are cosine similarities (-1…1), full-text scores the idf-weighted share of the question's terms
-    # a chunk contains scaled by their proximity (0…1), hybrid scores RRF sums (rrf) or the weighted sum (weighted);
-    # a rerank score replaces the score when a reranker ran.
+    # a chunk contains scaled by their proximity (0…1), hybrid scores RRF sums (rrf) or the weighted sum of the
+    # relative cosine and the text score (weighted, 0…1); a rerank score replaces the score when a reranker ran.
     score_threshold: Annotated[float, Field(ge=-1)] | None = None
     # Weighted by default: both scores are 0…1 and say how well a chunk matches, which rank fusion throws away;
     # on the Debian FAQ it is the only fusion at least as good as the better mode alone in every case (bench).
     fusion: Literal["rrf", "weighted"] = "weighted"
     vector_weight: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.5,
-        description="weighted fusion: score = w × vector + (1 − w) × full text, w lowered for a query whose best "
-        "vector hit hardly stands out (0 and 1 are kept as they are)",
+        description="weighted fusion: score = w × vector + (1 − w) × full text (the vector score relative to the "
+        "question's vector ranking), w raised for a question whose words the knowledge base mostly lacks (0 and 1 "
+        "are kept as they are)",
     )
     rerank_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="a deployed reranker or provider/model; reorders the fused candidates"
@@ -146,7 +147,11 @@ class RetrieveRequest(RetrievalSettings):
 class HitScores(BaseModel):
     """Each mode's own score for a hit, so hit testing shows why it ranked where it did; None = not computed."""
 
-    vector: float | None = None
+    vector: float | None = Field(
+        default=None,
+        description="vector mode: the cosine similarity; hybrid: the cosine relative to the question's vector ranking "
+        "(0 at its 20th best hit or below, 1 for an identical text), what weighted fusion mixes",
+    )
     full_text: float | None = None
     rerank: float | None = None
 
@@ -173,8 +178,8 @@ class RetrieveResponse(BaseModel):
     mode: str
     vector_weight: float | None = Field(
         default=None,
-        description="weighted hybrid: the vector weight this query was fused with — the asked one, lowered when "
-        "the best vector hit hardly stands out from the rest (an embedding model that does not read the language)",
+        description="weighted hybrid: the vector weight this query was fused with — the asked one, raised when the "
+        "knowledge base lacks most of the question's words (a question in another language than the documents)",
     )
     data: list[RetrievedChunk]
 

@@ -3,8 +3,9 @@ base (SearchService: the console and the Dify API, after the caller's access che
 Retriever: agents and apps). Both go through `search`, the one search path.
 
 Several knowledge bases are searched as one corpus: full-text term weights (idf) count their documents together,
-proximity is measured against the densest chunk among them, and weighted fusion's vector weight is set once per
-embedding model from the merged vector ranking. So a hit's score means the same whichever base it came from, and
+proximity is measured against the densest chunk among them, the share of the question they know (which sets
+weighted fusion's vector weight) counts their terms together, and hybrid's relative cosines start from the floor of
+each embedding model's merged vector ranking. So a hit's score means the same whichever base it came from, and
 searching bases A and B together ranks as searching one base holding both (docs/knowledge.md)."""
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ async def _first_stage(
         candidates = retrieval.union(by_vector[b.id], by_text[b.id])
         await retrieval.score_both(db, b.dims, vectors[b.embedding_model], tq, candidates, densest)
         by_model.setdefault(b.embedding_model, []).extend(candidates)
+    for model, candidates in by_model.items():
+        floor = await _vector_floor(
+            db, [b for b in bases if b.embedding_model == model], vectors[model], where, by_vector
+        )
+        retrieval.relative_cosines(candidates, floor)
     if s.fusion == "rrf":
         scores = {h.chunk_id: h.scores for hits in by_model.values() for h in hits}
         fused = retrieval.fuse_rrf(
@@ -147,14 +153,27 @@ async def _first_stage(
         for h in fused:
             h.scores = scores[h.chunk_id]
         return fused, {}
-    # Cosines compare only within one embedding model: each model's vector weight comes from its own merged ranking.
-    weights: dict[str, float] = {}
-    fused = []
-    for model, candidates in by_model.items():
-        vector_ranking = _ranked(h for b in bases if b.embedding_model == model for h in by_vector[b.id])
-        weights[model] = round(retrieval.effective_vector_weight(s.vector_weight, vector_ranking), 6)
-        fused += retrieval.fuse_weighted(candidates, weights[model], want)
+    weight = round(retrieval.effective_vector_weight(s.vector_weight, tq.coverage if tq else 0.0), 6)
+    weights = dict.fromkeys(by_model, weight)
+    fused = [h for candidates in by_model.values() for h in retrieval.fuse_weighted(candidates, weight, want)]
     return _ranked(fused)[:want], weights
+
+
+async def _vector_floor(
+    db: AsyncSession,
+    bases: Sequence[Base],
+    vector: list[float],
+    where: retrieval.Filter,
+    by_vector: dict[uuid.UUID, list[Hit]],
+) -> float:
+    """Where relative cosines start for one embedding model's bases: the FLOOR_RANK-th best cosine of their merged
+    vector ranking (cosines compare only within one model; merged, bases searched together rank as one base holding
+    both). A metadata filter does not move it: a filtered ranking is measured against the bases' own ranking, so a
+    chunk's score does not depend on what else the filter keeps, and a filter that keeps one chunk leaves it its
+    score (against itself it would have none)."""
+    if where.sql != "TRUE":
+        by_vector = {b.id: await retrieval.vector_hits(db, b.id, b.dims, vector, retrieval.FLOOR_RANK) for b in bases}
+    return retrieval.vector_floor([h for b in bases for h in by_vector[b.id]])
 
 
 async def _reranked(

@@ -28,7 +28,7 @@ interface Outcome {
   mode: RetrieveMode;
   basis: ScoreBasis;
   data?: RetrievedChunk[];
-  /** Weighted hybrid: the weight asked for and the one this query was fused with (lower when vectors hardly differ). */
+  /** Weighted hybrid: the weight asked for and the one this query was fused with (higher when the knowledge base lacks the question's words). */
   weight?: { asked: number; used: number };
   error?: unknown;
 }
@@ -54,8 +54,8 @@ function ResultList({ outcome, terms, compact }: { outcome: Outcome; terms: stri
     <Flex vertical gap={8} data-testid={`hit-results-${outcome.mode}`}>
       {w && outcome.basis === "weighted" && (
         <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid={`hit-weight-${outcome.mode}`}>
-          {w.used < w.asked * 0.9 /* a marked drop: say why */
-            ? t("knowledge.hit.weightLowered", { used: w.used.toFixed(2), asked: w.asked.toFixed(2) })
+          {w.used > w.asked + 0.05 /* a marked rise: say why */
+            ? t("knowledge.hit.weightRaised", { used: w.used.toFixed(2), asked: w.asked.toFixed(2) })
             : t("knowledge.hit.weightUsed", { used: w.used.toFixed(2) })}
         </Typography.Text>
       )}

@@ -73,11 +73,13 @@ async def test_editors_manage_an_apps_keys_which_work_only_for_that_app(
         user_keys = admin.get(f"/api/workspaces/{ws}/api-keys").json()["data"]
         assert created.id not in {uuid.UUID(k["id"]) for k in user_keys}
 
-    # No other API takes it: not the console, nor the OpenAI or dataset APIs.
+    # No other API takes it: not the console, nor the dataset API, nor the OpenAI API beyond its own app's model.
     as_app = admin.as_token(created.key)
     assert_error(as_app.get("/api/auth/me"), 403, "app_key_not_allowed")
     assert_error(as_app.get(f"/api/workspaces/{ws}/members"), 403, "app_key_not_allowed")
-    denied = as_app.get("/v1/models")
+    models = as_app.get("/v1/models")
+    assert models.status_code == 200 and [m["kind"] for m in models.json()["data"]] == ["app"], models.text
+    denied = as_app.post("/v1/embeddings", json={"model": "multilingual-e5-small", "input": "hi"})
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "insufficient_scope"
     assert as_app.get("/v1/datasets").status_code == 403
 

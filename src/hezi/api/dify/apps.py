@@ -83,10 +83,12 @@ async def chat_messages(
     app, _ = await _app_and_agent(db, caller)
     who = gate.end_user(app, body.user, caller.principal.user_id)
     await db.close()  # nothing more to read: the turn opens its own short sessions
+    await gate.admit(services.limiter, app)
     turn = await services.chat.ask_app(who, body.query, body.inputs, _conversation_id(body.conversation_id))
     attribution = Attribution(
         workspace_id=app.workspace_id, user_id=caller.principal.user_id, api_key_id=caller.principal.api_key_id,
         app_id=app.id, conversation_id=turn.conversation.id,
+        token_limited=gate.token_limited(app, caller.principal.limits),
     )  # fmt: skip
     dify = DifyTurn(agent=bool(turn.snapshot.config.tools))
     events = services.chat.run(turn, attribution)

@@ -28,6 +28,8 @@ _BY_HEZI_CODE: dict[str, tuple[int, str]] = {
     "validation_error": (400, "invalid_param"),  # Dify reports a bad field as 400 with `params` naming it
     "model_not_found": (400, "invalid_param"),  # an unknown embedding or rerank model is a bad parameter in Dify
     "wrong_model_kind": (400, "invalid_param"),
+    # Dify's InvokeRateLimitHttpError: an app or key past its requests per minute or tokens per day.
+    "rate_limited": (429, "rate_limit_error"),
 }
 
 _BY_STATUS = {

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from hezi.accounts.principal import Caller
 from hezi.accounts.workspaces import WorkspaceService
 from hezi.api.deps import admit, authenticate
-from hezi.api.openai import wire
+from hezi.api.openai import app_model, wire
 from hezi.api.shapes import OPENAI
 from hezi.errors import InvalidInput
 from hezi.services import Services
@@ -38,29 +38,40 @@ class GatewayCaller:
         return Attribution(self.workspace_id, p.user_id, p.api_key_id, app_id=p.app_id, token_limited=limited)
 
 
-async def api_caller(request: Request) -> Caller:
-    """What `Depends(requires("api"))` gives, in one dependency rather than two: this is on the path of every model
-    call, and each dependency FastAPI resolves costs CPU there."""
-    return await admit(request, await authenticate(request), "api")
-
-
-async def gateway_caller(
-    request: Request,
-    caller: Annotated[Caller, Depends(api_caller)],
-    x_hezi_workspace: Annotated[uuid.UUID | None, Header()] = None,
-) -> GatewayCaller:
+async def gateway_for(request: Request, caller: Caller, workspace: uuid.UUID | None) -> GatewayCaller:
     """A key needs the `api` scope (and is rate-limited); a console session may name its workspace."""
+    await admit(request, caller, "api")
     services: Services = request.app.state.services
     p = caller.principal
     if p.is_key:
         return GatewayCaller(caller, p.key_workspace_id, services.models)
-    if x_hezi_workspace is not None:
+    if workspace is not None:
         async with services.sessionmaker() as db:  # only then: a key's request opens no database session
-            await WorkspaceService(db).access(caller, x_hezi_workspace)
-    return GatewayCaller(caller, x_hezi_workspace, services.models)
+            await WorkspaceService(db).access(caller, workspace)
+    return GatewayCaller(caller, workspace, services.models)
+
+
+async def gateway_caller(
+    request: Request,
+    caller: Annotated[Caller, Depends(authenticate)],
+    x_hezi_workspace: Annotated[uuid.UUID | None, Header()] = None,
+) -> GatewayCaller:
+    """One dependency rather than a chain: this is on the path of every model call, and each dependency FastAPI
+    resolves costs CPU there."""
+    return await gateway_for(request, caller, x_hezi_workspace)
 
 
 GatewayCallerDep = Annotated[GatewayCaller, Depends(gateway_caller)]
+AnyCaller = Annotated[Caller, Depends(authenticate)]
+WorkspaceHeader = Annotated[uuid.UUID | None, Header()]
+
+
+async def app_key(request: Request, caller: Caller) -> bool:
+    """Whether an app key calls (then only its app's model answers, `app_model`), once within its limits."""
+    if caller.principal.via != "app_key":
+        return False
+    await admit(request, caller, "app", sessions=False)
+    return True
 
 
 def _relay(exc: ProviderRefused) -> JSONResponse:
@@ -69,14 +80,23 @@ def _relay(exc: ProviderRefused) -> JSONResponse:
 
 
 @router.get("/models")
-async def list_models(caller: GatewayCallerDep) -> dict[str, Any]:
-    return wire.model_list(await caller.models.models(caller.workspace_id))
+async def list_models(request: Request, caller: AnyCaller, x_hezi_workspace: WorkspaceHeader = None) -> dict[str, Any]:
+    services: Services = request.app.state.services
+    if await app_key(request, caller):
+        return app_model.model_list(await app_model.the_app(services, caller))
+    gateway = await gateway_for(request, caller, x_hezi_workspace)
+    return wire.model_list(await gateway.models.models(gateway.workspace_id))
 
 
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, caller: GatewayCallerDep) -> Response:
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request, caller: AnyCaller, x_hezi_workspace: WorkspaceHeader = None
+) -> Response:
+    if await app_key(request, caller):
+        return await app_model.answer(request.app.state.services, caller, body)
+    gateway = await gateway_for(request, caller, x_hezi_workspace)
     try:
-        return await wire.answer(await caller.models.stream(body, caller.attribution()), body)
+        return await wire.answer(await gateway.models.stream(body, gateway.attribution()), body)
     except ProviderRefused as exc:
         return _relay(exc)
 

@@ -16,6 +16,7 @@ from hezi import __version__
 from hezi.accounts.users import ensure_admin
 from hezi.api import console, dify, errors, health, openai, static
 from hezi.api import metrics as metrics_api
+from hezi.api import webapp as webapp_api
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware
 from hezi.db.tables import Document
 from hezi.jobs.knowledge import defer_ingest
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dify.router)
     app.include_router(console.router)
     app.include_router(metrics_api.router)
+    app.include_router(webapp_api.router)  # the web apps' pages and API under /app/{token}
     app.include_router(static.router_for(settings.web_dist))
     app.add_middleware(NulGuardMiddleware)  # innermost: it sees bodies BodyLimitMiddleware has capped
     documents = settings.max_document_bytes

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 # Paths that belong to APIs: an unknown one there is a JSON 404, never the console page.
-_API_PREFIXES = ("api/", "v1/", "healthz", "readyz", "metrics")
+_API_PREFIXES = ("api/", "v1/", "app/", "healthz", "readyz", "metrics")
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>hezi</title>
 <p>The hezi web console has not been built. Run <code>make run</code> (it builds <code>web/</code>).</p>"""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hezi.errors import Conflict, InvalidInput, NotFound
+from hezi.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 
 class AppNotFound(NotFound):
@@ -29,3 +29,35 @@ class AppUnavailable(InvalidInput):
     """Disabled, or the channel asked for is switched off (Dify's `app_unavailable`, 400)."""
 
     code = "app_unavailable"
+
+
+class AppPasswordRequired(Unauthenticated):
+    """The web app asks for its password before anything else (a wrong one is `wrong_app_password`)."""
+
+    code = "app_password_required"
+
+
+class WrongAppPassword(Unauthenticated):
+    code = "wrong_app_password"
+
+
+class AppSignInRequired(Unauthenticated):
+    """The web app is for its workspace's members: sign in first."""
+
+    code = "app_sign_in_required"
+
+
+class NotAppMember(Forbidden):
+    code = "app_not_member"
+
+
+class VisitorRequired(Unauthenticated):
+    """A web app's request without a visitor token: the page issues one when it opens."""
+
+    code = "visitor_required"
+
+
+class OriginNotAllowed(Forbidden):
+    """A page on an origin the app does not list in `allowed_origins` called the web app's API."""
+
+    code = "origin_not_allowed"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hezi import __version__
 from hezi.accounts.users import ensure_admin
-from hezi.api import console, dify, errors, health, openai, static
+from hezi.api import console, dify, errors, health, mcp_server, openai, static
 from hezi.api import metrics as metrics_api
 from hezi.api import webapp as webapp_api
 from hezi.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware
@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     # model calls' few routes come first, then Dify's dataset API (/v1/datasets…), then the console's many (/api).
     # Their paths do not overlap: the order decides nothing else.
     app.include_router(openai.router)
+    app.include_router(mcp_server.router)  # each app as an MCP server, /v1/apps/{slug}/mcp
     app.include_router(dify.router)
     app.include_router(console.router)
     app.include_router(metrics_api.router)

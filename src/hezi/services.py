@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hezi.accounts.key_cache import KeyCache, KeyCacheCollector
 from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.visitors import VisitorTokens
+from hezi.apps.annotations import AnnotationReplies
 from hezi.conversations.chat import ChatService
 from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
@@ -104,7 +105,8 @@ async def open_services(
         limiter=RateLimiter(sessionmaker),
         supervisor=supervisor, gateway=gateway, meter=meter, providers=providers, models=models,
         embed=embed, reranker=reranker, retriever=retriever,
-        chat=ChatService(sessionmaker, models, retriever, egress, secrets, settings),
+        chat=ChatService(sessionmaker, models, retriever, egress, secrets, settings,
+                         canned=AnnotationReplies(sessionmaker, models)),
         metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,
     )  # fmt: skip

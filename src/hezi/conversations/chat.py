@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,7 +38,7 @@ from hezi.errors import DomainError
 from hezi.knowledge.retriever import Retriever
 from hezi.secrets import SecretBox
 from hezi.serving.client import ModelClient
-from hezi.serving.events import TextDelta
+from hezi.serving.events import TextDelta, TokenUsage
 from hezi.serving.usage import Attribution
 from hezi.settings import Settings
 
@@ -60,6 +60,7 @@ class Prepared:
     history: list[dict[str, Any]]
     attachments: list[tuple[str, str]]
     answer_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    canned: CannedAnswer | None = None  # given instead of the model's answer
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,29 @@ class AppEndUser:
     creator: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class CannedAnswer:
+    """An answer given without calling the model: an app's annotation for a question similar enough to this one."""
+
+    text: str
+    annotation_id: uuid.UUID
+    score: float
+    author: dict[str, Any]  # {"id", "name"}: who wrote it
+
+    def public(self) -> dict[str, Any]:
+        return {"id": str(self.annotation_id), "score": self.score, "account": self.author}
+
+    async def events(self) -> AsyncIterator[AgentEvent]:
+        yield TextDelta(self.text)
+        yield RunFinished(self.text, "", "stop", TokenUsage(0, 0))
+
+
+class CannedAnswers(Protocol):
+    """Looks up an answer an app gives without the model (hezi.apps.annotations implements it)."""
+
+    async def __call__(self, who: AppEndUser, query: str) -> CannedAnswer | None: ...
+
+
 class ChatService:
     """Built once at start (it holds the running tasks); each turn opens its own short sessions."""
 
@@ -86,8 +110,10 @@ class ChatService:
         egress: EgressPolicy,
         secrets: SecretBox,
         settings: Settings,
+        canned: CannedAnswers | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.canned = canned
         self.models = models
         self.retriever = retriever
         self.egress = egress
@@ -170,7 +196,9 @@ class ChatService:
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(who.workspace_id, snapshot.config.tools)
             await db.commit()
         earlier = history.branch(messages, question.parent_id)
+        canned = await self.canned(who, query) if self.canned is not None else None
         return Prepared(
+            canned=canned,
             task=self.tasks.start(conv.workspace_id, None, owner=f"{who.app_id}:{who.end_user}"),
             conversation=conv,
             snapshot=snapshot,
@@ -271,7 +299,8 @@ class ChatService:
             role="assistant",
             content="",
             status="stopped",
-            model=config.model,
+            model=config.model if turn.canned is None else None,
+            annotation_id=turn.canned.annotation_id if turn.canned is not None else None,
             steps=[],
             citations=[],
             files=[],
@@ -292,7 +321,9 @@ class ChatService:
             ctx,
             Turn(turn.question.content, turn.history, conv.inputs, turn.attachments),
         )
-        pump = _Pump(run.events(), turn.task.stop)
+        if turn.canned is not None:
+            yield {"event": "annotation", "annotation": turn.canned.public()}
+        pump = _Pump(run.events() if turn.canned is None else turn.canned.events(), turn.task.stop)
         try:
             async for event in pump:
                 if isinstance(event, RunFinished):
@@ -302,7 +333,7 @@ class ChatService:
                         event.usage.prompt_tokens,
                         event.usage.completion_tokens,
                     )
-                    if config.suggested_follow_ups and event.text.strip():
+                    if config.suggested_follow_ups and event.text.strip() and turn.canned is None:
                         answer.suggested = await follow_ups(self.models, who, config, turn.question.content, event.text)
                     continue
                 payload = _encode(event, answer, pump.text)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from hezi.api.console import (
     agents,
     api_keys,
+    app_logs,
     apps,
     audit,
     auth,
@@ -40,5 +41,6 @@ for module in (
     conversations,
     tools,
     apps,
+    app_logs,
 ):
     router.include_router(module.router)

@@ -50,6 +50,7 @@ class DifyTurn:
         self.answer: list[str] = []
         self.message: dict[str, Any] | None = None
         self.error: dict[str, Any] | None = None
+        self.annotation: dict[str, Any] | None = None  # the app's annotation given as the answer, if one was
 
     def _head(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,9 @@ class DifyTurn:
         kind = event["event"]
         if kind == "start":
             self.ids = {k: event[k] for k in ("task_id", "message_id", "conversation_id")}
+            return []
+        if kind == "annotation":  # Dify says the annotation's text as `message` and names it in the metadata
+            self.annotation, self.text_event = event["annotation"], "message"
             return []
         if kind == "text":
             self.answer.append(event["text"])
@@ -87,7 +91,10 @@ class DifyTurn:
 
     def metadata(self) -> dict[str, Any]:
         message = self.message or {}
-        return {"usage": _usage(message), "retriever_resources": _resources(message.get("citations") or [])}
+        meta = {"usage": _usage(message), "retriever_resources": _resources(message.get("citations") or [])}
+        if self.annotation is not None:
+            meta["annotation_reply"] = {"id": self.annotation["id"], "account": self.annotation["account"]}
+        return meta
 
     def blocking(self) -> dict[str, Any]:
         """The whole answer, as Dify's blocking mode returns it."""

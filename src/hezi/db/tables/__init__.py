@@ -11,6 +11,7 @@ from hezi.db.tables.accounts import (
     Workspace,
 )
 from hezi.db.tables.agents import Agent, AgentVersion, ToolProvider
+from hezi.db.tables.annotations import AppAnnotation, AppAnnotationSetting
 from hezi.db.tables.apps import App, AppRelease
 from hezi.db.tables.conversations import ChatFile, Conversation, Message
 from hezi.db.tables.hardware import HardwareSample
@@ -22,6 +23,8 @@ __all__ = [
     "AgentVersion",
     "ApiKey",
     "App",
+    "AppAnnotation",
+    "AppAnnotationSetting",
     "AppRelease",
     "AuditEntry",
     "ChatFile",

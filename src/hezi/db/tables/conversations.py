@@ -65,6 +65,10 @@ class Message(Base):
     prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
+    # The app annotation given as this answer instead of the model's (apps' annotation reply), if one was.
+    annotation_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("app_annotations.id", ondelete="SET NULL"), index=True
+    )
     rating: Mapped[str | None] = mapped_column(String(8))  # like | dislike
     feedback: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

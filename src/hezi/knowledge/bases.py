@@ -50,6 +50,7 @@ class BaseService:
             workspace_id=workspace_id, name=body.name, description=body.description, embedding_model=model,
             dims=len(probe[0]), chunking={**DEFAULT, **body.chunking} if body.chunking.get("mode", "automatic")
             == "automatic" else body.chunking, created_by=caller.principal.user_id, created_at=utcnow(),
+            updated_by=caller.principal.user_id, updated_at=utcnow(),
             retrieval=body.retrieval.model_dump() if body.retrieval else {},
         )  # fmt: skip
         self.db.add(kb)
@@ -93,6 +94,7 @@ class BaseService:
                 else body.chunking  # fmt: skip
         if body.retrieval is not None:
             kb.retrieval = body.retrieval.model_dump()
+        kb.updated_by, kb.updated_at = caller.principal.user_id, utcnow()
         requeue: list[uuid.UUID] = []
         if body.embedding_model is not None and body.embedding_model != kb.embedding_model:
             requeue = await self._reindex(kb, body.embedding_model)

@@ -67,6 +67,15 @@ class ChunkService:
         total = await self.db.scalar(select(func.count()).select_from(Chunk).where(*where)) or 0
         return ChunksPublic(data=[_public(c) for c in rows], count=int(total))
 
+    async def get(
+        self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, chunk_id: int
+    ) -> ChunkPublic:
+        await self._document(caller, ws, kb_id, doc_id, write=False)
+        chunk = await self.db.scalar(select(Chunk).where(Chunk.id == chunk_id, Chunk.document_id == doc_id))
+        if chunk is None:
+            raise ChunkNotFound("No such chunk in this document.")
+        return _public(chunk)
+
     async def remove(self, caller: Caller, ws: uuid.UUID, kb_id: uuid.UUID, doc_id: uuid.UUID, chunk_id: int) -> None:
         """Delete one chunk (its vector and search tokens go with it); the document's counts follow."""
         kb, doc = await self._document(caller, ws, kb_id, doc_id, write=True)

@@ -23,6 +23,7 @@ from hezi.knowledge.document_metadata import validate_metadata
 from hezi.knowledge.errors import UnsupportedDocument
 from hezi.knowledge.fetch import UrlFetcher, document_name
 from hezi.knowledge.filenames import safe_filename
+from hezi.knowledge.metadata_fields import write_built_in
 from hezi.knowledge.parsing import supported_extensions
 from hezi.knowledge.parsing.qa import QA_EXTENSIONS
 from hezi.knowledge.schemas import DocumentPublic, DocumentsPublic, DocumentUpdate, UrlDocumentCreate
@@ -65,8 +66,10 @@ class DocumentService:
         doc = Document(
             knowledge_base_id=kb.id, name=name, source=source, source_url=source_url, metadata_=meta, file_path="",
             sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data), status="queued", created_at=utcnow(),
-            updated_at=utcnow(), batch=batch,
+            updated_at=utcnow(), batch=batch, created_by=caller.principal.user_id,
         )  # fmt: skip
+        if kb.built_in_metadata:  # Dify's built-in fields, switched on for this base
+            await write_built_in(self.db, [doc])
         self.db.add(doc)
         await self.db.flush()
         path = self.files / str(kb.id) / f"{doc.id}{Path(name).suffix.lower()}"

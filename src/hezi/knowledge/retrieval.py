@@ -8,7 +8,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,8 +34,9 @@ class Filter:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def metadata_filter(conditions: list[MetadataCondition]) -> Filter:
-    """AND of the conditions, every key and value bound as a parameter (never spliced into the SQL)."""
+def metadata_filter(conditions: list[MetadataCondition], match: Literal["all", "any"] = "all") -> Filter:
+    """AND (or, matching "any", OR) of the conditions, every key and value bound as a parameter (never spliced into
+    the SQL)."""
     parts: list[str] = []
     params: dict[str, Any] = {}
     for i, c in enumerate(conditions):
@@ -55,13 +56,23 @@ def metadata_filter(conditions: list[MetadataCondition]) -> Filter:
         elif c.op in ("in", "not_in"):
             test = f"{field_} IN (SELECT jsonb_array_elements({value}))"
             parts.append(test if c.op == "in" else f"NOT coalesce({test}, false)")
-        elif c.op == "contains":
-            params[v] = str(c.value)
-            parts.append(f"strpos(lower(d.metadata ->> {key}), lower(CAST(:{v} AS text))) > 0")
+        elif c.op in ("contains", "not_contains", "starts_with", "ends_with"):
+            params[v] = str(c.value).lower()
+            text_, needle = f"lower(d.metadata ->> {key})", f"CAST(:{v} AS text)"
+            test = {
+                "contains": f"strpos({text_}, {needle}) > 0",
+                "not_contains": f"NOT coalesce(strpos({text_}, {needle}) > 0, false)",
+                "starts_with": f"left({text_}, length({needle})) = {needle}",
+                "ends_with": f"right({text_}, length({needle})) = {needle}",
+            }[c.op]
+            parts.append(test)
         else:  # gt gte lt lte: only between values of the same JSON type (numbers with numbers, text with text)
             sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
             parts.append(f"(jsonb_typeof({field_}) = jsonb_typeof({value}) AND {field_} {sym} {value})")
-    return Filter(" AND ".join(parts) or "TRUE", params)
+    if not parts:
+        return Filter()
+    # Unwrapped, so eq's containment can use the GIN index; a test left NULL by a missing key fails under OR too.
+    return Filter("(" + (" AND " if match == "all" else " OR ").join(f"({p})" for p in parts) + ")", params)
 
 
 def _scope(kb_id: uuid.UUID, where: Filter) -> tuple[str, dict[str, Any]]:

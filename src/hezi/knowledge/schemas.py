@@ -103,12 +103,15 @@ MetadataValue = str | int | float | bool
 
 
 class MetadataCondition(BaseModel):
-    """One test on a document's metadata; a retrieval's conditions must all hold."""
+    """One test on a document's metadata; a retrieval's conditions must all hold (or one, with filters_match "any")."""
 
     model_config = ConfigDict(extra="forbid")
 
     key: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    op: Literal["eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "not_exists"] = "eq"
+    op: Literal[
+        "eq", "ne", "in", "not_in", "contains", "not_contains", "starts_with", "ends_with", "gt", "gte", "lt", "lte",
+        "exists", "not_exists",
+    ] = "eq"  # fmt: skip
     value: MetadataValue | list[MetadataValue] | None = None
 
 
@@ -142,6 +145,7 @@ class RetrieveRequest(RetrievalSettings):
 
     query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     filters: list[MetadataCondition] = Field(default_factory=list, max_length=20)
+    filters_match: Literal["all", "any"] = Field(default="all", description="all filters must hold, or any one")
 
 
 class HitScores(BaseModel):

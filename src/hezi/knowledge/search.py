@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,7 @@ async def search(
     query: str,
     s: RetrievalSettings,
     filters: Sequence[MetadataCondition] = (),
+    match: Literal["all", "any"] = "all",
 ) -> Found:
     """Embed the question once per embedding model, search every base in one session, fuse them as one corpus and
     load the hits; rerank after the session is closed (no connection held while a model answers); cut."""
@@ -80,7 +81,9 @@ async def search(
     vectors = await _vectors(embed, bases, query, workspace_id) if s.mode != "full_text" else {}
     want = max(s.top_k, RERANK_CANDIDATES) if s.rerank_model else s.top_k
     async with session() as db:
-        hits, weights = await _first_stage(db, bases, query, s, retrieval.metadata_filter(list(filters)), vectors, want)
+        hits, weights = await _first_stage(
+            db, bases, query, s, retrieval.metadata_filter(list(filters), match), vectors, want
+        )
         chunks = await retrieval.load(db, hits)
     if s.rerank_model and chunks:
         chunks = await _reranked(rerank, workspace_id, s.rerank_model, query, chunks)
@@ -206,7 +209,7 @@ class SearchService:
         s = effective(kb, body)
         found = await search(
             lambda: nullcontext(self.db), self.embed, self.rerank, workspace_id, [Base.of(kb)], body.query, s,
-            body.filters,
+            body.filters, body.filters_match,
         )  # fmt: skip
         return RetrieveResponse(
             query=body.query,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
 
 from hezi.api.dify import schemas as dify
 from hezi.errors import InvalidInput, NotFound
+from hezi.knowledge.authorship import BaseAuthors
+from hezi.knowledge.metadata_fields import BUILT_IN, Field
 from hezi.knowledge.schemas import (
     ChunkPublic,
     DocumentPublic,
@@ -16,6 +19,7 @@ from hezi.knowledge.schemas import (
     RetrievedChunk,
 )
 from hezi.knowledge.sizes import TextSize
+from hezi.knowledge.tags import Tag
 from hezi.knowledge.tokens import estimate_tokens
 
 EMBEDDING_PROVIDER = "hezi"  # models are hezi's own deployments (bundled, imported, or a provider hezi routes to)
@@ -37,6 +41,11 @@ _DISPLAY = {"queued": "queuing", "parsing": "indexing", "embedding": "indexing",
 
 def ts(when: datetime) -> int:
     return int(when.timestamp())
+
+
+def user_id(who: uuid.UUID | None) -> str:
+    """Dify's created_by / updated_by: the user's id; empty when the user is gone (their account was deleted)."""
+    return str(who) if who is not None else ""
 
 
 def parse_id(raw: str, what: str) -> uuid.UUID:
@@ -136,7 +145,14 @@ def retrieval_model_dict(s: RetrievalSettings) -> dify.RetrievalModelDict:
     )  # fmt: skip
 
 
-def dataset(kb: KnowledgeBasePublic, size: TextSize) -> dify.Dataset:
+def dataset(
+    kb: KnowledgeBasePublic,
+    size: TextSize,
+    authors: BaseAuthors | None,
+    tags: list[Tag],
+    fields: list[Field],
+    built_in: bool,
+) -> dify.Dataset:
     return dify.Dataset(
         id=str(kb.id),
         name=kb.name,
@@ -148,9 +164,13 @@ def dataset(kb: KnowledgeBasePublic, size: TextSize) -> dify.Dataset:
         indexing_technique="economy" if kb.retrieval.mode == "full_text" else "high_quality",
         document_count=kb.documents,
         word_count=size.characters,
-        created_by=None,
+        created_by=user_id(authors.created_by if authors else None),
         created_at=ts(kb.created_at),
-        updated_at=ts(kb.created_at),
+        updated_by=user_id(authors.updated_by if authors else None),
+        updated_at=ts(authors.updated_at if authors else kb.created_at),
+        tags=[dify.DatasetTag(id=str(t.id), name=t.name) for t in tags],
+        doc_metadata=[dify.MetadataFieldOut(id=str(f.id), name=f.name, type=f.type) for f in fields],
+        built_in_field_enabled=built_in,
         embedding_model=kb.embedding_model,
         embedding_model_provider=EMBEDDING_PROVIDER,
         retrieval_model_dict=retrieval_model_dict(kb.retrieval),
@@ -160,20 +180,39 @@ def dataset(kb: KnowledgeBasePublic, size: TextSize) -> dify.Dataset:
     )
 
 
-def document(d: DocumentPublic, position: int, size: TextSize) -> dify.Document:
+def document_metadata(d: DocumentPublic, fields: list[Field], built_in: bool) -> list[dify.DocumentMetadataValue]:
+    """The document's values of the base's declared fields, then the built-in ones while they are on."""
+    out = [dify.DocumentMetadataValue(id=str(f.id), name=f.name, type=f.type, value=d.metadata[f.name])
+           for f in fields if f.name in d.metadata]  # fmt: skip
+    if built_in:
+        out += [dify.DocumentMetadataValue(id="built-in", name=n, type=t, value=d.metadata[n])
+                for n, t in BUILT_IN.items() if n in d.metadata]  # fmt: skip
+    return out
+
+
+def document(
+    d: DocumentPublic,
+    position: int,
+    size: TextSize,
+    created_by: uuid.UUID | None = None,
+    metadata: list[dify.DocumentMetadataValue] | None = None,
+) -> dify.Document:
     return dify.Document(
         id=str(d.id),
         position=position,
         data_source_info={"upload_file_id": str(d.id)},
         name=d.name,
         created_from="api" if d.source in ("upload", "text", "qa") else "web",
+        created_by=user_id(created_by),
         created_at=ts(d.created_at),
+        updated_at=ts(d.updated_at),
         tokens=size.tokens,
         indexing_status=_INDEXING[d.status],
         error=d.error,
         display_status=_DISPLAY[d.status],
         word_count=size.characters,
         doc_form="qa_model" if d.source == "qa" else "text_model",
+        doc_metadata=metadata or [],
     )
 
 
@@ -196,18 +235,26 @@ def indexing_status(d: DocumentPublic) -> dify.IndexingStatus:
     )
 
 
-def _chunk_fields(chunk_id: int, ordinal: int, document_id: object, text: str, answer: str | None) -> dict[str, Any]:
-    """What a segment says of its chunk, listed or retrieved alike (word_count and tokens as sizes.py sums them)."""
+def _chunk_fields(
+    chunk_id: int, ordinal: int, document_id: object, text: str, answer: str | None, created_by: uuid.UUID | None
+) -> dict[str, Any]:
+    """What a segment says of its chunk, listed or retrieved alike (word_count and tokens as sizes.py sums them).
+    Chunks are the document's: made by whoever added it (hezi keeps no per-chunk author)."""
     return {
         "id": str(chunk_id), "position": ordinal + 1, "document_id": str(document_id), "content": text,
         "answer": answer, "word_count": len(text) + len(answer or ""), "tokens": estimate_tokens(text),
-        "index_node_id": str(chunk_id),
+        "index_node_id": str(chunk_id), "index_node_hash": node_hash(text, answer),
+        "created_by": user_id(created_by), "updated_by": user_id(created_by),
     }  # fmt: skip
 
 
-def segment(c: ChunkPublic, doc: DocumentPublic) -> dify.Segment:
+def node_hash(text: str, answer: str | None) -> str:
+    return hashlib.sha256((text if answer is None else f"{text}\n{answer}").encode()).hexdigest()
+
+
+def segment(c: ChunkPublic, doc: DocumentPublic, created_by: uuid.UUID | None) -> dify.Segment:
     return dify.Segment(
-        **_chunk_fields(c.id, c.ordinal, doc.id, c.text, c.answer),
+        **_chunk_fields(c.id, c.ordinal, doc.id, c.text, c.answer, created_by),
         enabled=c.enabled,
         status="completed" if c.embedded else "indexing",
         created_at=ts(doc.created_at),
@@ -217,9 +264,9 @@ def segment(c: ChunkPublic, doc: DocumentPublic) -> dify.Segment:
     )
 
 
-def record(hit: RetrievedChunk, created: datetime) -> dify.Record:
+def record(hit: RetrievedChunk, created: datetime, created_by: uuid.UUID | None) -> dify.Record:
     seg = dify.RecordSegment(
-        **_chunk_fields(hit.chunk_id, hit.ordinal, hit.document_id, hit.text, hit.answer),
+        **_chunk_fields(hit.chunk_id, hit.ordinal, hit.document_id, hit.text, hit.answer, created_by),
         enabled=True,  # disabled chunks are never retrieved
         status="completed",
         created_at=ts(created),

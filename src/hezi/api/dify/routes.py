@@ -29,14 +29,25 @@ async def create_dataset(body: dify.DatasetCreate, dc: DatasetCallerDep, api: Di
 
 @router.get("")
 async def list_datasets(
-    dc: DatasetCallerDep, api: DifyDep, page: Page = 1, limit: Limit = 20, keyword: str | None = None
+    dc: DatasetCallerDep,
+    api: DifyDep,
+    page: Page = 1,
+    limit: Limit = 20,
+    keyword: str | None = None,
+    tag_ids: Annotated[list[str] | None, Query()] = None,
+    include_all: bool = False,  # every member sees every dataset of the workspace already
 ) -> dify.DatasetsPage:
-    return await api.list_datasets(dc, page, limit, keyword)
+    return await api.list_datasets(dc, page, limit, keyword, tag_ids or [])
 
 
 @router.get("/{dataset_id}")
 async def get_dataset(dataset_id: str, dc: DatasetCallerDep, api: DifyDep) -> dify.Dataset:
     return await api.get_dataset(dc, dataset_id)
+
+
+@router.patch("/{dataset_id}")
+async def update_dataset(dataset_id: str, body: dify.DatasetUpdate, dc: DatasetCallerDep, api: DifyDep) -> dify.Dataset:
+    return await api.update_dataset(dc, dataset_id, body)
 
 
 @router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -96,6 +107,11 @@ async def indexing_status(dataset_id: str, batch: str, dc: DatasetCallerDep, api
     return await api.indexing_status(dc, dataset_id, batch)
 
 
+@router.get("/{dataset_id}/documents/{document_id}")
+async def get_document(dataset_id: str, document_id: str, dc: DatasetCallerDep, api: DifyDep) -> dify.Document:
+    return await api.get_document(dc, dataset_id, document_id)
+
+
 @router.delete("/{dataset_id}/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_document(dataset_id: str, document_id: str, dc: DatasetCallerDep, api: DifyDep) -> Response:
     await api.delete_document(dc, dataset_id, document_id)
@@ -120,6 +136,13 @@ async def add_segments(
     dataset_id: str, document_id: str, body: dify.SegmentsCreate, dc: DatasetCallerDep, api: DifyDep
 ) -> dify.SegmentsCreated:
     return await api.add_segments(dc, dataset_id, document_id, body)
+
+
+@router.get("/{dataset_id}/documents/{document_id}/segments/{segment_id}")
+async def get_segment(
+    dataset_id: str, document_id: str, segment_id: str, dc: DatasetCallerDep, api: DifyDep
+) -> dify.SegmentDetail:
+    return await api.get_segment(dc, dataset_id, document_id, segment_id)
 
 
 @router.post("/{dataset_id}/documents/{document_id}/segments/{segment_id}")

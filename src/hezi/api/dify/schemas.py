@@ -32,6 +32,17 @@ class Weights(DifyRequest):
     vector_setting: VectorSetting | None = None
 
 
+class MetadataConditionIn(DifyRequest):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    comparison_operator: str  # Dify's: "contains", "is", "=", "≥", "before", "in"… (conditions.py maps them)
+    value: str | int | float | list[str | int | float] | None = None
+
+
+class MetadataFilteringConditions(DifyRequest):
+    logical_operator: Literal["and", "or"] = "and"
+    conditions: Annotated[list[MetadataConditionIn], Field(max_length=20)] = Field(default_factory=list)
+
+
 class RetrievalModel(DifyRequest):
     search_method: SearchMethod = "semantic_search"
     reranking_enable: bool | None = False
@@ -41,6 +52,7 @@ class RetrievalModel(DifyRequest):
     top_k: Annotated[int, Field(ge=1, le=100)] | None = None
     score_threshold_enabled: bool | None = False
     score_threshold: float | None = None
+    metadata_filtering_conditions: MetadataFilteringConditions | None = None
 
 
 class DatasetCreate(DifyRequest):
@@ -52,6 +64,19 @@ class DatasetCreate(DifyRequest):
     embedding_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     embedding_model_provider: str | None = None
     retrieval_model: RetrievalModel | None = None
+
+
+class DatasetUpdate(DifyRequest):
+    """PATCH /datasets/{id}: only what is sent changes."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    indexing_technique: Literal["high_quality", "economy"] | None = None
+    permission: Literal["only_me", "all_team_members", "partial_members"] | None = None
+    embedding_model: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    embedding_model_provider: str | None = None
+    retrieval_model: RetrievalModel | None = None
+    partial_member_list: list[Any] | None = None  # accepted; every member may search (see `permission`)
 
 
 class Segmentation(DifyRequest):
@@ -135,6 +160,22 @@ class RetrievalModelDict(BaseModel):
     score_threshold: float | None
 
 
+class DatasetTag(BaseModel):
+    id: str
+    name: str
+    type: str = "knowledge"
+
+
+class MetadataFieldOut(BaseModel):
+    id: str
+    name: str
+    type: str
+
+
+class DocumentMetadataValue(MetadataFieldOut):
+    value: str | int | float | bool | None
+
+
 class Dataset(BaseModel):
     id: str
     name: str
@@ -146,20 +187,20 @@ class Dataset(BaseModel):
     app_count: int = 0
     document_count: int
     word_count: int
-    created_by: str | None
+    created_by: str
     author_name: str | None = None
     created_at: int
-    updated_by: str | None = None
+    updated_by: str
     updated_at: int
     embedding_model: str
     embedding_model_provider: str
     embedding_available: bool = True
     retrieval_model_dict: RetrievalModelDict
-    tags: list[dict[str, Any]] = Field(default_factory=list)
+    tags: list[DatasetTag] = Field(default_factory=list)
     doc_form: str | None = "text_model"
     external_knowledge_info: dict[str, Any] | None = None
     external_retrieval_model: dict[str, Any] | None = None
-    doc_metadata: list[dict[str, Any]] = Field(default_factory=list)
+    doc_metadata: list[MetadataFieldOut] = Field(default_factory=list)
     built_in_field_enabled: bool = False
     total_documents: int
     total_available_documents: int
@@ -183,8 +224,9 @@ class Document(BaseModel):
     dataset_process_rule_id: str | None = None
     name: str
     created_from: str
-    created_by: str | None = None
+    created_by: str
     created_at: int
+    updated_at: int | None = None
     tokens: int
     indexing_status: str
     error: str | None
@@ -196,7 +238,7 @@ class Document(BaseModel):
     word_count: int
     hit_count: int = 0
     doc_form: str
-    doc_metadata: list[dict[str, Any]] = Field(default_factory=list)
+    doc_metadata: list[DocumentMetadataValue] = Field(default_factory=list)
 
 
 class DocumentCreated(BaseModel):
@@ -242,16 +284,16 @@ class Segment(BaseModel):
     tokens: int
     keywords: list[str] = Field(default_factory=list)
     index_node_id: str
-    index_node_hash: str | None = None
+    index_node_hash: str  # sha256 of the content (and answer): what Dify's vector index keys a node by
     hit_count: int = 0
     enabled: bool
     disabled_at: int | None = None
     disabled_by: str | None = None
     status: str
-    created_by: str | None = None
+    created_by: str
     created_at: int
     updated_at: int
-    updated_by: str | None = None
+    updated_by: str
     indexing_at: int | None
     completed_at: int | None
     error: str | None = None
@@ -270,6 +312,11 @@ class SegmentsPage(BaseModel):
 
 class SegmentsCreated(BaseModel):
     data: list[Segment]
+    doc_form: str
+
+
+class SegmentDetail(BaseModel):
+    data: Segment
     doc_form: str
 
 

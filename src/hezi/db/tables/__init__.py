@@ -15,7 +15,8 @@ from hezi.db.tables.annotations import AppAnnotation, AppAnnotationSetting
 from hezi.db.tables.apps import App, AppRelease
 from hezi.db.tables.conversations import ChatFile, Conversation, Message
 from hezi.db.tables.hardware import HardwareSample
-from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm
+from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm, MetadataField
+from hezi.db.tables.knowledge_tags import KnowledgeBaseTag, KnowledgeTag
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
 
 __all__ = [
@@ -35,10 +36,13 @@ __all__ = [
     "Document",
     "HardwareSample",
     "KnowledgeBase",
+    "KnowledgeBaseTag",
+    "KnowledgeTag",
     "KnowledgeTerm",
     "LoginFailure",
     "Membership",
     "Message",
+    "MetadataField",
     "Model",
     "Provider",
     "RateCounter",

@@ -7,7 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +43,30 @@ class KnowledgeBase(Timestamped, Base):
     # Default retrieval settings (mode, top_k, score_threshold, weights, rerank_model) for callers that name none.
     retrieval: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
+    )
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+    # Dify's built-in metadata (document_name, uploader, upload_date, last_update_date, source) written into the
+    # documents' metadata while this is on (knowledge/metadata_fields.py).
+    built_in_metadata: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
+
+
+class MetadataField(Timestamped, Base):
+    """A metadata key declared on a knowledge base with its type: what Dify's metadata API lists and types values by.
+    Values stay in documents.metadata under the field's name, where retrieval filters read them."""
+
+    __tablename__ = "knowledge_metadata_fields"
+    __table_args__ = (
+        UniqueConstraint("knowledge_base_id", "name", name="uq_knowledge_metadata_fields_knowledge_base_id_name"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    type: Mapped[str] = mapped_column(String(8), nullable=False)  # string | number | time (unix seconds)
 
 
 class Document(Timestamped, Base):
@@ -50,6 +86,7 @@ class Document(Timestamped, Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSONB, nullable=False, default=dict, server_default="{}"
     )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
     file_path: Mapped[str] = mapped_column(Text, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)

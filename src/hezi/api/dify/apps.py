@@ -20,7 +20,7 @@ from hezi.api.dify import app_wire
 from hezi.api.dify.app_wire import DifyTurn, sse
 from hezi.api.dify.auth import bearer_header
 from hezi.api.dify.errors import DIFY
-from hezi.apps import gate
+from hezi.apps import admission, gate
 from hezi.conversations.app_conversations import AppConversations
 from hezi.conversations.errors import ConversationNotFound
 from hezi.db.tables import Agent, App
@@ -91,7 +91,10 @@ async def chat_messages(
         token_limited=gate.token_limited(app, caller.principal.limits),
     )  # fmt: skip
     dify = DifyTurn(agent=bool(turn.snapshot.config.tools))
-    events = services.chat.run(turn, attribution)
+    # Answered or refused (429, nothing stored) before the response starts: see apps/admission.
+    events = await admission.started(
+        services.sessionmaker, turn, services.chat.run(turn, attribution), new_conversation=not body.conversation_id
+    )
     if body.response_mode == "blocking":
         async for event in events:
             dify.feed(event)

@@ -19,7 +19,7 @@ from hezi.accounts.principal import Caller
 from hezi.api.errors import status_of
 from hezi.api.openai import wire
 from hezi.api.shapes import OPENAI
-from hezi.apps import gate
+from hezi.apps import admission, gate
 from hezi.db.tables import App
 from hezi.errors import DomainError, InvalidInput, TooManyRequests
 from hezi.services import Services
@@ -95,7 +95,7 @@ async def answer(services: Services, caller: Caller, body: ChatCompletionRequest
         workspace_id=app.workspace_id, user_id=p.user_id, api_key_id=p.api_key_id, app_id=app.id,
         conversation_id=turn.conversation.id, token_limited=gate.token_limited(app, p.limits),
     )  # fmt: skip
-    events = services.chat.run(turn, who)
+    events = await admission.started(services.sessionmaker, turn, services.chat.run(turn, who), new_conversation=True)
     cid, created = wire.new_id("chatcmpl"), int(time.time())
     if body.stream:
         usage = bool(body.stream_options and body.stream_options.include_usage)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hezi.agents.service import AgentService
+from hezi.agents.spec import AgentConfig, InputsInvalid, check_inputs
 from hezi.conversations import history
 from hezi.conversations.chat import AppEndUser
-from hezi.conversations.errors import ConversationNotFound, MessageNotFound
-from hezi.db.tables import Conversation, Message
+from hezi.conversations.errors import ConversationNotFound, InvalidInputs, MessageNotFound
+from hezi.db.base import utcnow
+from hezi.db.tables import Agent, Conversation, Message
+from hezi.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,57 @@ class AppConversations:
             await self.get(msg.conversation_id)
         except ConversationNotFound:
             raise MessageNotFound("Message Not Exists.", code="message_not_exists") from None
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One of a conversation's variables: a field of the agent's input form and its value in this conversation
+    (Dify's conversation variables; the agent's prompt reads them as {{name}})."""
+
+    id: uuid.UUID
+    name: str
+    kind: str  # the form field's kind: text-input, paragraph, select, number
+    label: str
+    value: Any
+    conversation: Conversation
+
+
+def variable_id(conversation_id: uuid.UUID, name: str) -> uuid.UUID:
+    """Stable, and unique across conversations: the same variable keeps its id from one listing to the next."""
+    return uuid.uuid5(conversation_id, name)
+
+
+async def conversation_variables(db: AsyncSession, conv: Conversation) -> tuple[AgentConfig, list[Variable]]:
+    """The conversation's variables in the form's order, with the config of the version it talks to."""
+    agent = await db.get(Agent, conv.agent_id)
+    if agent is None:
+        raise ConversationNotFound("Conversation Not Exists.", code="conversation_not_exists")
+    config = (await AgentService(db).config_for(agent, conv.agent_version)).config
+    out = [
+        Variable(
+            variable_id(conv.id, spec.variable),
+            spec.variable,
+            kind,
+            spec.label,
+            (conv.inputs or {}).get(spec.variable),
+            conv,
+        )
+        for kind, spec in config.form_fields()
+    ]
+    return config, out
+
+
+async def set_variable(db: AsyncSession, conv: Conversation, var_id: uuid.UUID, value: Any) -> Variable:
+    """A new value, checked as the form checks it (type, options, length); later turns' prompts read it."""
+    config, variables = await conversation_variables(db, conv)
+    found = next((v for v in variables if v.id == var_id), None)
+    if found is None:
+        raise NotFound("Conversation Variable Not Exists.", code="conversation_variable_not_exists")
+    try:
+        checked = check_inputs(config, {**(conv.inputs or {}), found.name: value})
+    except InputsInvalid as exc:
+        raise InvalidInputs(str(exc), details={"field": exc.field}) from exc
+    conv.inputs = checked
+    conv.updated_at = utcnow()
+    await db.commit()
+    return Variable(found.id, found.name, found.kind, found.label, checked.get(found.name), conv)

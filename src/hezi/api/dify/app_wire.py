@@ -7,8 +7,10 @@ fields, which hezi, metering tokens only, reports as zero."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 
@@ -43,7 +45,8 @@ def _resources(citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class DifyTurn:
     """One turn's events in Dify's words. Feed hezi's events in order; each gives zero or more Dify events."""
 
-    def __init__(self, *, agent: bool) -> None:
+    def __init__(self, *, agent: bool, mode: str = "chat") -> None:
+        self.mode = mode
         self.text_event = "agent_message" if agent else "message"
         self.ids: dict[str, str] = {}
         self.created_at = int(time.time())
@@ -99,7 +102,7 @@ class DifyTurn:
     def blocking(self) -> dict[str, Any]:
         """The whole answer, as Dify's blocking mode returns it."""
         answer = self.message["content"] if self.message else "".join(self.answer)
-        return {"event": "message", **self._head(), "mode": "chat", "answer": answer, "metadata": self.metadata()}
+        return {"event": "message", **self._head(), "mode": self.mode, "answer": answer, "metadata": self.metadata()}
 
 
 def conversation(conv: Any) -> dict[str, Any]:
@@ -139,3 +142,41 @@ def exchange(question: Any, answer: Any) -> dict[str, Any]:
 
 def sse(payload: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+def variable(v: Any) -> dict[str, Any]:
+    """A conversation variable as Dify lists it (`Variable` of conversations.app_conversations)."""
+    return {
+        "id": str(v.id), "name": v.name, "value_type": "number" if v.kind == "number" else "string",
+        "value": "" if v.value is None else str(v.value), "description": v.label,
+        "created_at": int(v.conversation.created_at.timestamp()),
+        "updated_at": int(v.conversation.updated_at.timestamp()),
+    }  # fmt: skip
+
+
+PING_EVERY = 10.0  # seconds of silence before a ping, as Dify keeps its streams alive through proxies
+PING = b"event: ping\n\n"
+
+
+async def with_pings(
+    events: AsyncIterator[dict[str, Any]], every: float = PING_EVERY
+) -> AsyncIterator[dict[str, Any] | None]:
+    """The events, with None wherever `every` seconds passed without one (a long tool call, a slow model).
+
+    The next event is awaited in a task that outlives each wait: cancelling a pending `anext` would throw into the
+    turn and end it — which is what happens, and only, when the client goes away."""
+    it = aiter(events)
+    pending: asyncio.Future[dict[str, Any]] | None = None
+    try:
+        while True:
+            pending = asyncio.ensure_future(anext(it))
+            while not (await asyncio.wait({pending}, timeout=every))[0]:
+                yield None
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            yield event
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()  # the client left mid-wait: the turn ends (and is stored) as if it had been read

@@ -21,7 +21,7 @@ from hezi.api.dify.app_wire import DifyTurn, sse
 from hezi.api.dify.auth import bearer_header
 from hezi.api.dify.errors import DIFY
 from hezi.apps import admission, gate
-from hezi.conversations.app_conversations import AppConversations
+from hezi.conversations.app_conversations import AppConversations, conversation_variables, set_variable
 from hezi.conversations.errors import ConversationNotFound
 from hezi.db.tables import Agent, App
 from hezi.errors import InvalidInput, NotFound
@@ -78,24 +78,54 @@ async def _app_and_agent(db: SessionDep, caller: Caller) -> tuple[App, Agent]:
 async def chat_messages(
     body: ChatMessage, caller: AppCallerDep, db: SessionDep, services: ServicesDep
 ) -> StreamingResponse | JSONResponse:
-    """Ask the app. `streaming`: server-sent events (message | agent_message, agent_thought, message_end, error);
-    `blocking`: the whole answer as one object."""
+    """Ask the app. `streaming`: server-sent events (message | agent_message, agent_thought, message_end, error,
+    ping); `blocking`: the whole answer as one object."""
+    conversation = _conversation_id(body.conversation_id)
+    return await _answer(db, caller, services, body.query, body.inputs, body.user, body.response_mode, conversation)
+
+
+class CompletionMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Dify's newer clients send the text as inputs.query, older ones as query.
+    query: Annotated[str, StringConstraints(max_length=32_000)] = ""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    response_mode: Literal["blocking", "streaming"] = "blocking"
+    user: User
+
+
+@router.post("/completion-messages", response_model=None)
+async def completion_messages(
+    body: CompletionMessage, caller: AppCallerDep, db: SessionDep, services: ServicesDep
+) -> StreamingResponse | JSONResponse:
+    """One answer with no conversation to go on with (Dify's text generation): the same turn as chat-messages, in a
+    conversation of its own (listed like the others: the owner's logs see it), `mode` "completion"."""
+    query = body.query or str(body.inputs.get("query") or "")
+    if not query.strip():
+        raise InvalidInput("query is required (in inputs.query, or as query).", code="invalid_param")
+    return await _answer(db, caller, services, query, body.inputs, body.user, body.response_mode, None, "completion")
+
+
+async def _answer(
+    db: SessionDep, caller: Caller, services: ServicesDep, query: str, inputs: dict[str, Any], user: str,
+    response_mode: str, conversation: uuid.UUID | None, mode: Literal["chat", "completion"] = "chat",
+) -> StreamingResponse | JSONResponse:  # fmt: skip
     app, _ = await _app_and_agent(db, caller)
-    who = gate.end_user(app, body.user, caller.principal.user_id)
+    who = gate.end_user(app, user, caller.principal.user_id)
     await db.close()  # nothing more to read: the turn opens its own short sessions
     await gate.admit(services.limiter, app)
-    turn = await services.chat.ask_app(who, body.query, body.inputs, _conversation_id(body.conversation_id))
+    turn = await services.chat.ask_app(who, query, inputs, conversation)
     attribution = Attribution(
         workspace_id=app.workspace_id, user_id=caller.principal.user_id, api_key_id=caller.principal.api_key_id,
         app_id=app.id, conversation_id=turn.conversation.id,
         token_limited=gate.token_limited(app, caller.principal.limits),
     )  # fmt: skip
-    dify = DifyTurn(agent=bool(turn.snapshot.config.tools))
+    dify = DifyTurn(agent=bool(turn.snapshot.config.tools), mode=mode)
     # Answered or refused (429, nothing stored) before the response starts: see apps/admission.
     events = await admission.started(
-        services.sessionmaker, turn, services.chat.run(turn, attribution), new_conversation=not body.conversation_id
+        services.sessionmaker, turn, services.chat.run(turn, attribution), new_conversation=conversation is None
     )
-    if body.response_mode == "blocking":
+    if response_mode == "blocking":
         async for event in events:
             dify.feed(event)
         if dify.error is not None:
@@ -103,12 +133,22 @@ async def chat_messages(
         return JSONResponse(dify.blocking())
 
     async def stream() -> AsyncIterator[bytes]:
-        async for event in events:
+        async for event in app_wire.with_pings(events):
+            if event is None:
+                yield app_wire.PING
+                continue
             for payload in dify.feed(event):
                 yield sse(payload)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+@router.post("/completion-messages/{task_id}/stop")
+async def stop_completion_message(
+    task_id: str, body: StopRequest, caller: AppCallerDep, db: SessionDep, services: ServicesDep
+) -> dict[str, str]:
+    return await stop_chat_message(task_id, body, caller, db, services)
 
 
 @router.post("/chat-messages/{task_id}/stop")
@@ -161,6 +201,7 @@ async def meta(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
 # -- an end user's conversations ---------------------------------------------------------------------------------
 
 Limit = Annotated[int, Query(ge=1, le=100)]
+UserQuery = Annotated[str, Query(min_length=1, max_length=255)]
 
 
 class UserBody(BaseModel):
@@ -168,12 +209,12 @@ class UserBody(BaseModel):
     user: User
 
 
-class RenameBody(UserBody):
+class DifyRenameBody(UserBody):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
     auto_generate: bool = False
 
 
-class FeedbackBody(UserBody):
+class DifyFeedbackBody(UserBody):
     rating: Literal["like", "dislike"] | None = None
     content: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
@@ -211,7 +252,7 @@ async def delete_conversation(conversation_id: str, body: UserBody, caller: AppC
 
 @router.post("/conversations/{conversation_id}/name")
 async def rename_conversation(
-    conversation_id: str, body: RenameBody, caller: AppCallerDep, db: SessionDep
+    conversation_id: str, body: DifyRenameBody, caller: AppCallerDep, db: SessionDep
 ) -> dict[str, Any]:
     """A name, or with `auto_generate` one made from the first question."""
     if not body.auto_generate and not body.name:
@@ -236,7 +277,9 @@ async def list_messages(
 
 
 @router.post("/messages/{message_id}/feedbacks")
-async def message_feedback(message_id: str, body: FeedbackBody, caller: AppCallerDep, db: SessionDep) -> dict[str, str]:
+async def message_feedback(
+    message_id: str, body: DifyFeedbackBody, caller: AppCallerDep, db: SessionDep
+) -> dict[str, str]:
     """like, dislike, or null to take a rating back."""
     convs = await _history(db, caller, body.user)
     await convs.rate(_uuid(message_id, "message_not_exists", "Message"), body.rating, body.content)
@@ -251,3 +294,41 @@ async def suggested_questions(
     convs = await _history(db, caller, user)
     answer = await convs.answer(_uuid(message_id, "message_not_exists", "Message"))
     return {"result": "success", "data": list(answer.suggested or [])}
+
+
+# -- a conversation's variables: the agent's input form, as this conversation filled it ----------------------------
+
+
+class VariableBody(UserBody):
+    value: Any
+
+
+@router.get("/conversations/{conversation_id}/variables")
+async def list_variables(
+    conversation_id: str, caller: AppCallerDep, db: SessionDep, user: UserQuery, last_id: str | None = None,
+    limit: Limit = 20, variable_name: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The conversation's variables in the form's order; `variable_name` picks one, `last_id` pages on."""
+    convs = await _history(db, caller, user)
+    conv = await convs.get(_uuid(conversation_id, "conversation_not_exists", "Conversation"))
+    _, variables = await conversation_variables(db, conv)
+    if variable_name:
+        variables = [v for v in variables if v.name == variable_name]
+    if last_id:
+        ids = [str(v.id) for v in variables]
+        if last_id not in ids:
+            raise NotFound("Conversation Variable Not Exists.", code="conversation_variable_not_exists")
+        variables = variables[ids.index(last_id) + 1 :]
+    return {"limit": limit, "has_more": len(variables) > limit,
+            "data": [app_wire.variable(v) for v in variables[:limit]]}  # fmt: skip
+
+
+@router.put("/conversations/{conversation_id}/variables/{variable_id}")
+async def update_variable(
+    conversation_id: str, variable_id: str, body: VariableBody, caller: AppCallerDep, db: SessionDep
+) -> dict[str, Any]:
+    """A new value, checked against the form (type, options, length); the next turns' prompt reads it."""
+    convs = await _history(db, caller, body.user)
+    conv = await convs.get(_uuid(conversation_id, "conversation_not_exists", "Conversation"))
+    var = _uuid(variable_id, "conversation_variable_not_exists", "Conversation Variable")
+    return app_wire.variable(await set_variable(db, conv, var, body.value))

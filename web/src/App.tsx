@@ -5,7 +5,8 @@ import { setUnauthorizedHandler } from "./api/client";
 import { ConsoleLayout } from "./components/ConsoleLayout";
 import { RequireAuth } from "./components/RequireAuth";
 import { AgentsPage } from "./pages/agents/AgentsPage";
-import { AppsPage } from "./pages/AppsPage";
+import { AppDetailPage } from "./pages/apps/AppDetailPage";
+import { AppsPage } from "./pages/apps/AppsPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { KnowledgeBasePage } from "./pages/knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./pages/knowledge/KnowledgeListPage";
@@ -74,6 +75,7 @@ export function AppRoutes() {
             }
           />
           <Route path="apps" element={<AppsPage />} />
+          <Route path="apps/:appId/:tab?" element={<AppDetailPage />} />
           <Route
             path="chat/:conversationId?"
             element={

@@ -1,5 +1,0 @@
-import { ComingSoon } from "../components/ComingSoon";
-
-export function AppsPage() {
-  return <ComingSoon section="apps" />;
-}

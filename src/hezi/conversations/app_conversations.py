@@ -15,8 +15,9 @@ from hezi.agents.spec import AgentConfig, InputsInvalid, check_inputs
 from hezi.conversations import history
 from hezi.conversations.chat import AppEndUser
 from hezi.conversations.errors import ConversationNotFound, InvalidInputs, MessageNotFound
+from hezi.conversations.service import attachment_text
 from hezi.db.base import utcnow
-from hezi.db.tables import Agent, Conversation, Message
+from hezi.db.tables import Agent, ChatFile, Conversation, Message
 from hezi.errors import NotFound
 
 
@@ -106,6 +107,17 @@ class AppConversations:
         msg.rating = rating
         msg.feedback = content if rating is not None else None
         await self.db.commit()
+
+    async def upload(self, name: str, data: bytes, max_bytes: int) -> ChatFile:
+        """A file for the end user's next questions, kept as its text (parsed as the console's chat files are)."""
+        text = attachment_text(name, data, max_bytes)
+        row = ChatFile(
+            workspace_id=self.who.workspace_id, user_id=self.who.creator, app_id=self.who.app_id,
+            end_user=self.who.end_user, name=name, size_bytes=len(data), text=text, created_at=utcnow(),
+        )  # fmt: skip
+        self.db.add(row)
+        await self.db.commit()
+        return row
 
     async def _own(self, msg: Message) -> None:
         try:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -165,7 +165,12 @@ class ChatService:
         return self._prepared(caller, conv, snapshot, tools, question, history.branch(messages, parent), files)
 
     async def ask_app(
-        self, who: AppEndUser, query: str, inputs: dict[str, Any], conversation_id: uuid.UUID | None
+        self,
+        who: AppEndUser,
+        query: str,
+        inputs: dict[str, Any],
+        conversation_id: uuid.UUID | None,
+        files: Sequence[uuid.UUID] = (),
     ) -> Prepared:
         """A turn of an app's end user with the version the app serves. A conversation of another app or another
         end user is not found; the inputs are checked against the served version's form."""
@@ -190,7 +195,11 @@ class ChatService:
                 db.add(conv)
                 await db.flush()
             messages = await history.all_messages(db, conv.id)
-            question = Message(conversation_id=conv.id, parent_id=conv.head_id, role="user", content=query, files=[])
+            attached = await _end_user_files(db, who, files)
+            question = Message(
+                conversation_id=conv.id, parent_id=conv.head_id, role="user", content=query,
+                files=[{"id": str(f.id), "name": f.name, "size": f.size_bytes, "chars": len(f.text)} for f in attached],
+            )  # fmt: skip
             db.add(question)
             conv.head_id = question.id = uuid.uuid4()
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(who.workspace_id, snapshot.config.tools)
@@ -205,7 +214,7 @@ class ChatService:
             tools=tools,
             question=question,
             history=[{"role": m.role, "content": m.content} for m in earlier if m.content],
-            attachments=[],
+            attachments=[(f.name, f.text) for f in attached],
         )
 
     def stop_app(self, who: AppEndUser, task_id: uuid.UUID) -> bool:
@@ -473,3 +482,21 @@ def _parent_of_question(messages: list[Message], conv: Conversation, body: ChatR
             raise MessageNotFound("No such message in this conversation.")
         return body.parent_id
     return conv.head_id
+
+
+async def _end_user_files(db: AsyncSession, who: AppEndUser, ids: Sequence[uuid.UUID]) -> list[ChatFile]:
+    """The files an app's end user uploaded, in the order asked; another end user's or app's are not found."""
+    if not ids:
+        return []
+    rows = {
+        f.id: f
+        for f in await db.scalars(
+            select(ChatFile).where(
+                ChatFile.id.in_(ids), ChatFile.app_id == who.app_id, ChatFile.end_user == who.end_user
+            )
+        )
+    }
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise ChatFileNotFound(f"No such file: {missing[0]}", details={"file_id": str(missing[0])})
+    return [rows[i] for i in ids]

@@ -165,19 +165,24 @@ class ConversationService:
     ) -> ChatFilePublic:
         """Parse a file with the knowledge parsers and keep its text for the question it is sent with."""
         await WorkspaceService(self.db).access(caller, workspace_id)
-        if len(data) > max_bytes:
-            raise ChatFileTooLarge(
-                f"{name} is {len(data)} bytes; files attached in chat may be at most {max_bytes} bytes.",
-                details={"bytes": len(data), "limit": max_bytes},
-            )
-        try:
-            text = parse_document(data, name, ParseLimits(max_bytes=max_bytes)).text()
-        except DocumentTooLarge as exc:
-            raise ChatFileTooLarge(exc.message, details=exc.details) from exc
-        text = text.replace("\x00", "")[:ATTACHMENT_CHARS]
+        text = attachment_text(name, data, max_bytes)
         row = ChatFile(
             workspace_id=workspace_id, user_id=caller.principal.user_id, name=name, size_bytes=len(data), text=text
         )
         self.db.add(row)
         await self.db.commit()
         return ChatFilePublic(id=row.id, name=row.name, size=row.size_bytes, chars=len(text))
+
+
+def attachment_text(name: str, data: bytes, max_bytes: int) -> str:
+    """A file's text as a question carries it: parsed by the knowledge parsers, capped at ATTACHMENT_CHARS."""
+    if len(data) > max_bytes:
+        raise ChatFileTooLarge(
+            f"{name} is {len(data)} bytes; files attached in chat may be at most {max_bytes} bytes.",
+            details={"bytes": len(data), "limit": max_bytes},
+        )
+    try:
+        text = parse_document(data, name, ParseLimits(max_bytes=max_bytes)).text()
+    except DocumentTooLarge as exc:
+        raise ChatFileTooLarge(exc.message, details=exc.details) from exc
+    return text.replace("\x00", "")[:ATTACHMENT_CHARS]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -132,7 +133,9 @@ def exchange(question: Any, answer: Any) -> dict[str, Any]:
     return {
         "id": str(answer.id), "conversation_id": str(answer.conversation_id),
         "parent_message_id": str(question.parent_id) if question.parent_id else None,
-        "inputs": {}, "query": question.content, "answer": answer.content, "message_files": [],
+        "inputs": {}, "query": question.content, "answer": answer.content,
+        "message_files": [{"id": f["id"], "filename": f["name"], "type": "document", "url": "", "belongs_to": "user"}
+                          for f in question.files or []],
         "feedback": {"rating": answer.rating} if answer.rating else None,
         "retriever_resources": _resources(answer.citations or []), "agent_thoughts": thoughts,
         "created_at": int(question.created_at.timestamp()),
@@ -180,3 +183,13 @@ async def with_pings(
     finally:
         if pending is not None and not pending.done():
             pending.cancel()  # the client left mid-wait: the turn ends (and is stored) as if it had been read
+
+
+def uploaded(row: Any, user: str) -> dict[str, Any]:
+    """An uploaded file as Dify's /files/upload answers (a ChatFile)."""
+    extension = row.name.rsplit(".", 1)[-1].lower() if "." in row.name else ""
+    return {
+        "id": str(row.id), "name": row.name, "size": row.size_bytes, "extension": extension,
+        "mime_type": mimetypes.guess_type(row.name)[0] or "application/octet-stream", "created_by": user,
+        "created_at": int(row.created_at.timestamp()),
+    }  # fmt: skip

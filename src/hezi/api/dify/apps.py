@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -43,8 +43,19 @@ async def app_caller(
 AppCallerDep = Annotated[Caller, Depends(app_caller)]
 
 
+class FileRef(BaseModel):
+    """A file for the question, as Dify's clients send it: one uploaded through /files/upload."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = "document"
+    transfer_method: Literal["local_file", "remote_url"] = "local_file"
+    upload_file_id: str | None = None
+    url: str | None = None
+
+
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # Dify's clients send fields hezi does not use (files, trace ids)
+    model_config = ConfigDict(extra="ignore")  # Dify's clients send fields hezi does not use (trace ids)
 
     query: Annotated[str, StringConstraints(min_length=1, max_length=32_000)]
     inputs: dict[str, Any] = Field(default_factory=dict)
@@ -52,6 +63,23 @@ class ChatMessage(BaseModel):
     user: User
     conversation_id: str | None = None
     auto_generate_name: bool = True
+    files: Annotated[list[FileRef], Field(max_length=10)] = Field(default_factory=list)
+
+
+def _file_ids(files: list[FileRef]) -> list[uuid.UUID]:
+    """The uploaded files' ids; a file by URL is refused (the box fetches nothing on an end user's say-so)."""
+    ids = []
+    for f in files:
+        if f.transfer_method != "local_file" or not f.upload_file_id:
+            raise InvalidInput(
+                "Upload the file with POST /v1/files/upload and send its id (transfer_method local_file); files by "
+                "URL are not fetched.", code="invalid_param",
+            )  # fmt: skip
+        try:
+            ids.append(uuid.UUID(f.upload_file_id))
+        except ValueError:
+            raise NotFound(f"No such file: {f.upload_file_id}", code="file_not_found") from None
+    return ids
 
 
 class StopRequest(BaseModel):
@@ -81,7 +109,10 @@ async def chat_messages(
     """Ask the app. `streaming`: server-sent events (message | agent_message, agent_thought, message_end, error,
     ping); `blocking`: the whole answer as one object."""
     conversation = _conversation_id(body.conversation_id)
-    return await _answer(db, caller, services, body.query, body.inputs, body.user, body.response_mode, conversation)
+    return await _answer(
+        db, caller, services, body.query, body.inputs, body.user, body.response_mode, conversation,
+        files=_file_ids(body.files),
+    )  # fmt: skip
 
 
 class CompletionMessage(BaseModel):
@@ -109,12 +140,13 @@ async def completion_messages(
 async def _answer(
     db: SessionDep, caller: Caller, services: ServicesDep, query: str, inputs: dict[str, Any], user: str,
     response_mode: str, conversation: uuid.UUID | None, mode: Literal["chat", "completion"] = "chat",
+    files: list[uuid.UUID] | None = None,
 ) -> StreamingResponse | JSONResponse:  # fmt: skip
     app, _ = await _app_and_agent(db, caller)
     who = gate.end_user(app, user, caller.principal.user_id)
     await db.close()  # nothing more to read: the turn opens its own short sessions
     await gate.admit(services.limiter, app)
-    turn = await services.chat.ask_app(who, query, inputs, conversation)
+    turn = await services.chat.ask_app(who, query, inputs, conversation, files or [])
     attribution = Attribution(
         workspace_id=app.workspace_id, user_id=caller.principal.user_id, api_key_id=caller.principal.api_key_id,
         app_id=app.id, conversation_id=turn.conversation.id,
@@ -332,3 +364,35 @@ async def update_variable(
     conv = await convs.get(_uuid(conversation_id, "conversation_not_exists", "Conversation"))
     var = _uuid(variable_id, "conversation_variable_not_exists", "Conversation Variable")
     return app_wire.variable(await set_variable(db, conv, var, body.value))
+
+
+# -- files ---------------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/files/upload",
+    status_code=201,
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
+)
+async def upload_file(request: Request, caller: AppCallerDep, db: SessionDep, services: ServicesDep) -> dict[str, Any]:
+    """A file for the end user's questions (multipart `file` and `user`): parsed to text as the console's chat
+    files are, then named in chat-messages' `files` by its id. The end user's alone."""
+    limit = services.settings.chat_file_max_bytes
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidInput("Send the file as multipart/form-data with the fields 'file' and 'user'.",
+                           code="no_file_uploaded")  # fmt: skip
+    form = await request.form(max_files=2)
+    uploads = form.getlist("file")
+    if not uploads or isinstance(uploads[0], str):
+        raise InvalidInput("No file uploaded: send it as the multipart field 'file'.", code="no_file_uploaded")
+    if len(uploads) > 1:
+        raise InvalidInput("Upload one file at a time.", code="too_many_files")
+    user = form.get("user")
+    if not isinstance(user, str) or not 1 <= len(user) <= 255:
+        raise InvalidInput("user is required: the end user the file is for.", code="invalid_param")
+    upload = uploads[0]
+    assert not isinstance(upload, str)
+    name, data = upload.filename or "file", await upload.read(limit + 1)
+    convs = await _history(db, caller, user)
+    row = await convs.upload(name, data, limit)
+    return app_wire.uploaded(row, user)

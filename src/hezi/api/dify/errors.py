@@ -16,7 +16,7 @@ from hezi.api.shapes import ErrorShape
 # Codes Dify's knowledge API answers with: an error raised with one of them keeps it.
 DIFY_CODES = frozenset({
     "bad_request", "invalid_param", "unauthorized", "forbidden", "not_found", "no_file_uploaded", "too_many_files",
-    "file_too_large", "unsupported_file_type", "dataset_name_duplicate", "dataset_not_initialized",
+    "file_too_large", "unsupported_file_type", "file_not_found", "dataset_name_duplicate", "dataset_not_initialized",
     "document_indexing", "archived_document_immutable", "invalid_action", "high_quality_dataset_only",
     "app_unavailable", "conversation_not_exists", "completion_request_error", "provider_quota_exceeded",
     "message_not_exists", "first_message_not_exists",

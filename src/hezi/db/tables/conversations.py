@@ -78,12 +78,16 @@ class ChatFile(Base):
     """A file attached in chat: kept as the text its parser extracted, for the question it is sent with."""
 
     __tablename__ = "chat_files"
+    __table_args__ = (Index("ix_chat_files_app_end_user", "app_id", "end_user"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False, index=True
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # A file an app's end user uploaded (Dify's /v1/files/upload): theirs alone, like their conversations.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("apps.id", ondelete="CASCADE"))
+    end_user: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)

@@ -93,6 +93,7 @@ export function HitTesting({ workspace, kb }: { workspace: WorkspaceRef; kb: Kno
                 score_threshold: v.advanced.score_threshold ?? null,
                 rerank_model: v.advanced.rerank_model || null,
                 filters,
+                filters_match: "all",
               },
             }),
           ).then(

@@ -68,6 +68,7 @@ def test_a_similar_question_gets_the_annotation_without_the_model(
     assert note["hits"] == 0 and note["created_by"] == model_server.admin_username
     on = admin.patch(f"{base}/annotation-reply", json={"enabled": True, "score_threshold": 0.88})
     assert on.status_code == 200 and on.json()["enabled"] is True and on.json()["score_threshold"] == 0.88
+    assert app["dify"].get("/parameters").json()["annotation_reply"] == {"enabled": True}  # as Dify's clients see it
 
     # Blocking: the annotation's answer, named in Dify's metadata; nothing spent on the chat model.
     hit = ask(app, "公司的年假政策是什么")

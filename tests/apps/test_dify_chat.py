@@ -95,6 +95,10 @@ def test_parameters_info_and_meta_describe_the_served_version(model_server: Live
     params = http.get("/parameters", params={"user": "alice"}).json()
     assert params["opening_statement"] == "你好，我是请假助手。" and params["suggested_questions"] == ["年假有几天？"]
     assert params["user_input_form"] == [] and params["retriever_resource"] == {"enabled": True}
+    assert params["annotation_reply"] == {"enabled": False}  # until the owner turns annotation replies on
+    upload = params["file_upload"]
+    assert upload["enabled"] and upload["allowed_file_upload_methods"] == ["local_file"]
+    assert ".pdf" in upload["allowed_file_extensions"] and ".docx" in upload["allowed_file_extensions"]
     assert http.get("/info").json()["name"] == "Leave helper"
     assert http.get("/meta").json() == {"tool_icons": {}}
 

@@ -23,8 +23,9 @@ from hezi.api.dify.errors import DIFY
 from hezi.apps import admission, gate
 from hezi.conversations.app_conversations import AppConversations, conversation_variables, set_variable
 from hezi.conversations.errors import ConversationNotFound
-from hezi.db.tables import Agent, App
+from hezi.db.tables import Agent, App, AppAnnotationSetting
 from hezi.errors import InvalidInput, NotFound
+from hezi.knowledge.parsing.registry import supported_extensions
 from hezi.serving.usage import Attribution
 
 router = APIRouter(prefix="/v1", tags=["dify-apps"], route_class=DIFY.route_class)
@@ -41,6 +42,9 @@ async def app_caller(
 
 
 AppCallerDep = Annotated[Caller, Depends(app_caller)]
+
+
+MAX_FILES = 10  # per question
 
 
 class FileRef(BaseModel):
@@ -63,7 +67,7 @@ class ChatMessage(BaseModel):
     user: User
     conversation_id: str | None = None
     auto_generate_name: bool = True
-    files: Annotated[list[FileRef], Field(max_length=10)] = Field(default_factory=list)
+    files: Annotated[list[FileRef], Field(max_length=MAX_FILES)] = Field(default_factory=list)
 
 
 def _file_ids(files: list[FileRef]) -> list[uuid.UUID]:
@@ -196,23 +200,28 @@ async def stop_chat_message(
 
 @router.get("/parameters")
 async def parameters(
-    caller: AppCallerDep, db: SessionDep, user: Annotated[str | None, Query()] = None
+    caller: AppCallerDep, db: SessionDep, services: ServicesDep, user: Annotated[str | None, Query()] = None
 ) -> dict[str, Any]:
     """What a client needs to draw the app: opening statement, suggested questions, the input form."""
     app, agent = await _app_and_agent(db, caller)
     config = (await AgentService(db).config_for(agent, app.agent_version)).config
+    annotations = await db.get(AppAnnotationSetting, app.id)
     off = {"enabled": False}
+    files = {"enabled": True, "allowed_file_types": ["document"], "allowed_file_extensions": supported_extensions(),
+             "allowed_file_upload_methods": ["local_file"], "number_limits": MAX_FILES}  # fmt: skip
     return {
         "opening_statement": config.opening_statement,
         "suggested_questions": list(config.suggested_questions),
         "suggested_questions_after_answer": {"enabled": config.suggested_follow_ups},
-        "speech_to_text": off, "text_to_speech": off, "annotation_reply": off, "more_like_this": off,
+        "speech_to_text": off, "text_to_speech": off, "more_like_this": off,
+        "annotation_reply": {"enabled": bool(annotations and annotations.enabled)},
         "sensitive_word_avoidance": off,
         "retriever_resource": {"enabled": config.citations},
         "user_input_form": config.form_json(),
-        "file_upload": {"image": {**off, "number_limits": 0, "transfer_methods": []}},
-        "system_parameters": {"file_size_limit": 0, "image_file_size_limit": 0, "audio_file_size_limit": 0,
-                              "video_file_size_limit": 0, "workflow_file_upload_limit": 0},
+        "file_upload": {**files, "image": {**off, "number_limits": 0, "transfer_methods": []}},
+        "system_parameters": {"file_size_limit": services.settings.chat_file_max_bytes // (1024 * 1024),
+                              "image_file_size_limit": 0, "audio_file_size_limit": 0, "video_file_size_limit": 0,
+                              "workflow_file_upload_limit": MAX_FILES},
     }  # fmt: skip
 
 

@@ -130,7 +130,9 @@ def test_a_public_visitor_gets_a_cookie_chats_and_keeps_their_conversations(
 
     # Bad input is a 4xx in hezi's shape; nothing is stored for it.
     assert_error(alice.request("POST", "/api/chat", json={"query": "  "}), 422, "validation_error")
-    assert_error(alice.request("POST", "/api/chat", json={"query": "x", "inputs": {"level": "boss"}}), 400, "invalid_inputs")
+    assert_error(
+        alice.request("POST", "/api/chat", json={"query": "x", "inputs": {"level": "boss"}}), 400, "invalid_inputs"
+    )
     assert_error(alice.request("GET", "/api/conversations/not-a-uuid"), 422, "validation_error")
     assert_error(alice.request("POST", f"/api/chat/{conversation}/stop"), 404, "task_not_found")
 

@@ -26,11 +26,12 @@ export async function streamAgentChat(
   body: object,
   onEvent: (event: ChatEvent) => void,
   signal: AbortSignal,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   const response = await fetch(path, {
     method: "POST",
     credentials: "same-origin",
-    headers: { ...CSRF_HEADER, "Content-Type": "application/json", Accept: "text/event-stream" },
+    headers: { ...CSRF_HEADER, ...headers, "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),
     signal,
   });

@@ -31,6 +31,8 @@ interface Props {
   empty?: ReactNode;
   /** Above the messages: the agent picker, the history button… */
   toolbar?: ReactNode;
+  /** What this chat offers besides asking and rating; all on unless turned off (a published web app has none). */
+  features?: { attach?: boolean; edit?: boolean; regenerate?: boolean };
 }
 
 /**
@@ -38,7 +40,7 @@ interface Props {
  * input form), the messages with tool steps, Markdown answers, citations and sources, and the sender with
  * file attachments. The chat page and the builder's preview both use it.
  */
-export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
+export function ChatView({ workspaceId, agent, chat, empty, toolbar, features = {} }: Props) {
   const { t, i18n } = useTranslation();
   const { token } = theme.useToken();
   const { message } = App.useApp();
@@ -125,7 +127,10 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
               }}
             />
           ),
-          footer: editingId === m.id ? null : <UserActions message={m} busy={chat.streaming} onEdit={() => setEditingId(m.id)} onShowBranch={showBranch} />,
+          footer:
+            editingId === m.id ? null : (
+              <UserActions message={m} busy={chat.streaming} onEdit={features.edit === false ? undefined : () => setEditingId(m.id)} onShowBranch={showBranch} />
+            ),
         }
       : {
           key: m.id,
@@ -136,7 +141,7 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
               <AssistantActions
                 message={m}
                 busy={chat.streaming}
-                onRegenerate={() => chat.regenerate(m)}
+                onRegenerate={features.regenerate === false ? undefined : () => chat.regenerate(m)}
                 onShowBranch={showBranch}
                 onRate={(r) => rate(m, r)}
               />
@@ -274,6 +279,7 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
                   ) : undefined
                 }
                 prefix={
+                  features.attach === false ? undefined : (
                   <Tooltip title={t("chat.attach")}>
                     <Button
                       type="text"
@@ -284,6 +290,7 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar }: Props) {
                       data-testid="chat-attach"
                     />
                   </Tooltip>
+                  )
                 }
                 suffix={(_, { components: { SendButton, LoadingButton } }) =>
                   chat.streaming ? (

@@ -193,7 +193,8 @@ export function UserActions({
 }: {
   message: ChatMessage;
   busy: boolean;
-  onEdit: () => void;
+  /** Absent: questions cannot be edited here (a published web app). */
+  onEdit?: () => void;
   onShowBranch: (id: string) => void;
 }) {
   const { t } = useTranslation();
@@ -202,9 +203,11 @@ export function UserActions({
     <Flex gap={2} align="center" className="hezi-msg-actions">
       <BranchSwitch message={message} disabled={busy} onShow={onShowBranch} />
       <CopyButton text={message.content} />
-      <Tooltip title={t("chat.edit")}>
-        <Button type="text" size="small" icon={<EditOutlined />} disabled={busy} onClick={onEdit} aria-label={t("chat.edit")} data-testid="chat-edit-button" />
-      </Tooltip>
+      {onEdit && (
+        <Tooltip title={t("chat.edit")}>
+          <Button type="text" size="small" icon={<EditOutlined />} disabled={busy} onClick={onEdit} aria-label={t("chat.edit")} data-testid="chat-edit-button" />
+        </Tooltip>
+      )}
     </Flex>
   );
 }
@@ -218,7 +221,8 @@ export function AssistantActions({
 }: {
   message: ChatMessage;
   busy: boolean;
-  onRegenerate: () => void;
+  /** Absent: no regenerating here (a published web app). */
+  onRegenerate?: () => void;
   onShowBranch: (id: string) => void;
   onRate: (rating: "like" | "dislike" | null) => void;
 }) {
@@ -232,9 +236,11 @@ export function AssistantActions({
     <Flex gap={2} align="center" wrap className="hezi-msg-actions" data-testid="chat-answer-actions">
       <BranchSwitch message={message} disabled={busy} onShow={onShowBranch} />
       <CopyButton text={message.content} />
-      <Tooltip title={t("chat.regenerate")}>
-        <Button type="text" size="small" icon={<RedoOutlined />} disabled={busy} onClick={onRegenerate} aria-label={t("chat.regenerate")} data-testid="chat-regenerate" />
-      </Tooltip>
+      {onRegenerate && (
+        <Tooltip title={t("chat.regenerate")}>
+          <Button type="text" size="small" icon={<RedoOutlined />} disabled={busy} onClick={onRegenerate} aria-label={t("chat.regenerate")} data-testid="chat-regenerate" />
+        </Tooltip>
+      )}
       <Tooltip title={t("chat.like")}>
         <Button
           type="text"

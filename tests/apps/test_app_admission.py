@@ -92,7 +92,14 @@ def test_a_busy_model_refuses_new_turns_before_they_start(
             refused = http.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {app['key']}"})
             assert refused.status_code == 429 and refused.json()["error"]["code"] == "model_busy", refused.text
             assert int(refused.headers["Retry-After"]) >= 1
-    assert messages_of(model_server, app["id"]) == []  # four refusals, nothing stored
+    # A visitor of the web app (its own cookie, same-site) is refused the same way, in the console's error shape.
+    token = app["web_app_path"].rsplit("/", 1)[1]
+    with httpx.Client(base_url=f"{model_server.url}/app/{token}", timeout=120) as visitor:
+        assert visitor.get("/api/app").status_code == 200  # the visitor's cookie
+        refused = visitor.post("/api/chat", json={"query": "Hi"})
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "model_busy", refused.text
+        assert int(refused.headers["Retry-After"]) >= 1
+    assert messages_of(model_server, app["id"]) == []  # five refusals, nothing stored
 
 
 def test_a_refused_follow_up_leaves_the_conversation_as_it_was(

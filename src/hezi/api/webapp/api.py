@@ -25,7 +25,7 @@ from hezi.api.webapp.deps import (
     set_visitor_cookie,
     visitor_token,
 )
-from hezi.apps import gate
+from hezi.apps import admission, gate
 from hezi.apps.errors import AppPasswordRequired, AppSignInRequired, NotAppMember
 from hezi.conversations.app_conversations import AppConversations
 from hezi.conversations.errors import TaskNotFound
@@ -138,8 +138,13 @@ async def chat(body: WebChat, visit: VisitDep, db: SessionDep, services: Service
         token_limited=gate.token_limited(app),
     )  # fmt: skip
 
+    # Answered or refused (429, nothing stored) before the response starts: see apps/admission.
+    events = await admission.started(
+        services.sessionmaker, turn, services.chat.run(turn, attribution), new_conversation=body.conversation_id is None
+    )
+
     async def stream() -> AsyncIterator[bytes]:
-        async for payload in services.chat.run(turn, attribution):
+        async for payload in events:
             yield _sse(payload)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # CORS headers: WebAppRoute adds them

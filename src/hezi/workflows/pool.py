@@ -14,7 +14,8 @@ from typing import Any
 
 from hezi.workflows.graph import REFERENCE, VarType
 
-MISSING: Any = object()
+MISSING: Any = object()  # what get() answers, when asked to, for a variable that has no value
+_RAISE: Any = object()
 
 
 class VariablePool:
@@ -27,7 +28,7 @@ class VariablePool:
     def child(self) -> VariablePool:
         return VariablePool({}, self)
 
-    def get(self, selector: Sequence[str], default: Any = MISSING) -> Any:
+    def get(self, selector: Sequence[str], default: Any = _RAISE) -> Any:
         """The value a selector names ([node, variable, key…]); `default` (or KeyError) when there is none."""
         pool: VariablePool | None = self
         while pool is not None:
@@ -46,7 +47,7 @@ class VariablePool:
                     return value
                 break
             pool = pool.parent
-        if default is MISSING:
+        if default is _RAISE:
             raise KeyError(".".join(selector))
         return default
 

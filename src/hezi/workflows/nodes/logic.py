@@ -114,8 +114,8 @@ class TemplateTransform(NodeType[TemplateData]):
     def render(self, values: dict[str, Any]) -> str:
         try:
             text = self.compiled.render(values)
-        except jinja2.TemplateError as exc:  # SecurityError included: the sandbox refused an attribute
-            raise NodeFailed(f"The template failed: {exc}", code="template_error") from None
+        except Exception as exc:
+            raise NodeFailed(f"The template failed: {type(exc).__name__}: {exc}", code="template_error") from None
         if len(text) > MAX_TEMPLATE_OUTPUT:
             raise NodeFailed(f"The template's output is over {MAX_TEMPLATE_OUTPUT} characters.", code="too_long")
         return text

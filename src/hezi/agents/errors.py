@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from pydantic import BaseModel
 
 from hezi.errors import Conflict, NotFound, Unprocessable
 
@@ -46,3 +49,19 @@ class UnknownTemplate(_NamesField):
 
     def __init__(self, template: str) -> None:
         super().__init__("template", f"there is no agent template {template!r}")
+
+
+class WorkflowInvalid(Unprocessable):
+    """A workflow's graph with problems cannot be published or run; `details.problems` lists them by node."""
+
+    code = "workflow_invalid"
+
+    def __init__(self, problems: Sequence[BaseModel]) -> None:
+        node = getattr(problems[0], "node_id", None)
+        where = f" (node {node})" if node else ""
+        more = f", and {len(problems) - 1} more" if len(problems) > 1 else ""
+        super().__init__(
+            f"The workflow has problems: {getattr(problems[0], 'message', '')}{where}{more}.",
+            details={"problems": [p.model_dump(mode="json") for p in problems]},
+        )
+        self.problems = list(problems)

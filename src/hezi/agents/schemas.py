@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from hezi.agents.spec import AgentConfig, Name
+from hezi.agents.workflow_port import GraphProblem
 
 Icon = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
@@ -56,6 +57,8 @@ class AgentPublic(BaseModel):
     published_version: int | None
     created_at: datetime
     updated_at: datetime
+    # A workflow's graph problems by node, in the answer to a save (the draft is saved with them; publish refuses).
+    problems: list[GraphProblem] = []
 
 
 class AgentsPublic(BaseModel):

@@ -39,6 +39,7 @@ from hezi.agents.schemas import (
     TemplatesPublic,
 )
 from hezi.agents.spec import AgentConfig
+from hezi.agents.workflow_port import GraphProblem, WorkflowSupport, refuse_problems
 from hezi.db.tables import Agent, AgentVersion
 
 EDIT_AGENTS = Role.EDITOR
@@ -65,8 +66,10 @@ class AgentExport:
 
 
 class AgentService:
-    def __init__(self, db: AsyncSession) -> None:
+    def __init__(self, db: AsyncSession, workflows: WorkflowSupport | None = None) -> None:
         self.db = db
+        # Checks workflow graphs and reads Dify DSL files (decision 0023); without it graphs are stored unchecked.
+        self.workflows = workflows
 
     # --- the draft ---
 
@@ -97,6 +100,7 @@ class AgentService:
         assert name is not None  # AgentCreate requires a name or a template
         config = AgentConfig() if config is None else config
         await references.check(self.db, workspace_id, config)
+        config, problems = self._check(config)
         agent = Agent(
             workspace_id=workspace_id, name=name, icon=icon or "🤖", description=description or "",
             config=config.model_dump(mode="json"), created_by=caller.principal.user_id,
@@ -106,7 +110,7 @@ class AgentService:
         details = {"template": body.template} if body.template else None
         audit.record_for(self.db, caller, "agent.created", workspace_id=workspace_id, target=name, details=details)
         await self.db.commit()
-        return _public(agent)
+        return _public(agent, problems)
 
     async def get(self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID) -> AgentPublic:
         return _public(await self.find(caller, workspace_id, agent_id))
@@ -114,11 +118,14 @@ class AgentService:
     async def update(
         self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID, body: AgentUpdate
     ) -> AgentPublic:
-        """The builder's autosave: each field given replaces the stored one."""
+        """The builder's autosave: each field given replaces the stored one. A workflow's draft is saved even with
+        problems in its graph, which the answer lists by node."""
         agent = await self.find(caller, workspace_id, agent_id, write=True)
+        problems: list[GraphProblem] = []
         if body.config is not None:
             await references.check(self.db, workspace_id, body.config)
-            agent.config = body.config.model_dump(mode="json")
+            config, problems = self._check(body.config)
+            agent.config = config.model_dump(mode="json")
         if body.name is not None:
             agent.name = body.name
         if body.icon is not None:
@@ -127,7 +134,7 @@ class AgentService:
             agent.description = body.description
         await self._flush(body.name or agent.name)
         await self.db.commit()
-        return _public(agent)
+        return _public(agent, problems)
 
     async def delete(self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID) -> None:
         """The agent, its versions and its conversations."""
@@ -151,6 +158,7 @@ class AgentService:
             raise AgentNotFound("No such agent in this workspace.")
         config = AgentConfig.model_validate(agent.config)
         await references.check(self.db, workspace_id, config)  # a knowledge base may have gone since the last save
+        refuse_problems(self._check(config)[1])  # a workflow with problems is not published
         last = await self.db.scalar(select(func.max(AgentVersion.version)).where(AgentVersion.agent_id == agent.id))
         version = AgentVersion(
             agent_id=agent.id, version=(last or 0) + 1, name=agent.name, icon=agent.icon,
@@ -241,7 +249,8 @@ class AgentService:
         here; one found neither way refuses the file (an agent that silently lost its knowledge would answer
         wrongly)."""
         await self._access(caller, workspace_id, write=True)
-        doc = files.load(text)
+        converted = await self.workflows.convert(self.db, workspace_id, text) if self.workflows is not None else None
+        doc = converted if converted is not None else files.load(text)
         kb_names, provider_names = doc.knowledge_base_names(), doc.tool_provider_names()
         config = await references.remap(self.db, workspace_id, doc.config, kb_names, provider_names)
         try:
@@ -255,6 +264,7 @@ class AgentService:
         if agent is None:
             agent = Agent(workspace_id=workspace_id, name=doc.name, created_by=caller.principal.user_id)
             self.db.add(agent)
+        config, problems = self._check(config)
         agent.icon, agent.description, agent.config = doc.icon, doc.description, config.model_dump(mode="json")
         await self._flush(doc.name)
         audit.record_for(
@@ -262,9 +272,12 @@ class AgentService:
             details={"replaced": replaced},
         )  # fmt: skip
         await self.db.commit()
-        return _public(agent)
+        return _public(agent, problems)
 
     # --- helpers ---
+
+    def _check(self, config: AgentConfig) -> tuple[AgentConfig, list[GraphProblem]]:
+        return self.workflows.check(config) if self.workflows is not None else (config, [])
 
     async def _access(self, caller: Caller, workspace_id: uuid.UUID, *, write: bool) -> None:
         acc = await WorkspaceService(self.db).access(caller, workspace_id)
@@ -279,11 +292,12 @@ class AgentService:
             raise AgentExists(f"This workspace already has an agent named {name!r}.") from None
 
 
-def _public(agent: Agent) -> AgentPublic:
+def _public(agent: Agent, problems: list[GraphProblem] | None = None) -> AgentPublic:
     return AgentPublic(
         id=agent.id, workspace_id=agent.workspace_id, name=agent.name, icon=agent.icon,
         description=agent.description, config=AgentConfig.model_validate(agent.config),
         published_version=agent.published_version, created_at=agent.created_at, updated_at=agent.updated_at,
+        problems=problems or [],
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -18,6 +18,8 @@ from hezi.knowledge.schemas import RetrievalSettings
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]{0,63})\s*\}\}")
 FIELD_KINDS = ("text-input", "paragraph", "select", "number")
 DEFAULT_MODEL = "smollm2-135m-instruct"
+# "agent": one prompt with tools; "workflow" and "chatflow": a graph of nodes in `workflow` (decision 0023).
+Mode = Literal["agent", "workflow", "chatflow"]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
@@ -57,6 +59,10 @@ class ToolRef(_Strict):
 
 
 class AgentConfig(_Strict):
+    mode: Mode = "agent"
+    # The graph of a workflow or chatflow (hezi.workflows.graph.Graph as JSON). A plain dict here, where the agents
+    # layer cannot read it: the layers above check it with hezi.workflows.validate on save, publish and run.
+    workflow: dict[str, Any] | None = None
     model: Annotated[str, StringConstraints(min_length=1, max_length=200)] = DEFAULT_MODEL
     model_params: ModelParams = Field(default_factory=ModelParams)
     system_prompt: Annotated[str, StringConstraints(max_length=20_000)] = ""

@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hezi.conversations.chat import Prepared
-from hezi.db.tables import Conversation, Message
+from hezi.db.tables import Conversation, Message, WorkflowRun
 from hezi.errors import TooManyRequests
+from hezi.workflows.events import WorkflowEvent
 
+T = TypeVar("T")
 BUSY = frozenset({"model_busy"})
 RETRY_AFTER = 2  # seconds: the gateway's own estimate, one short generation
 _OUTPUT = frozenset({"text", "step_start", "annotation"})
+# A workflow run's first output: text, or a node that asked a model and got its answer.
+_MODEL_NODES = frozenset({"llm", "agent", "question-classifier", "parameter-extractor"})
+_RUN_ENDS = frozenset({"text_chunk", "workflow_finished", "workflow_paused", "error"})
 
 
 class AppBusy(TooManyRequests):
@@ -54,7 +59,7 @@ async def started(
     return _chain(early, events)
 
 
-async def _chain(first: list[dict[str, Any]], rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+async def _chain(first: list[T], rest: AsyncIterator[T]) -> AsyncIterator[T]:
     for event in first:
         yield event
     async for event in rest:
@@ -75,3 +80,33 @@ async def forget(
         conv.head_id = question.parent_id if question is not None else None
         await db.execute(delete(Message).where(Message.id == question_id))  # its answer goes with it (cascade)
     await db.commit()
+
+
+async def workflow_started(
+    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, events: AsyncIterator[WorkflowEvent]
+) -> AsyncIterator[WorkflowEvent]:
+    """A workflow app's run events, once a model has answered one of its nodes (or it streamed text, or ended);
+    AppBusy, and the run forgotten, if the model refused it for load before that."""
+    early: list[WorkflowEvent] = []
+    async for event in events:
+        early.append(event)
+        if _refused_for_load(event):
+            async for _ in events:  # to its end: the run is stored when it ends, then forgotten here
+                pass
+            async with sessionmaker() as db:
+                await db.execute(delete(WorkflowRun).where(WorkflowRun.id == run_id))
+                await db.commit()
+            raise AppBusy(str(event.data.get("error") or event.data.get("message") or "The model is busy."),
+                          retry_after=RETRY_AFTER)  # fmt: skip
+        if event.event in _RUN_ENDS or (
+            event.event == "node_finished"
+            and event.data.get("node_type") in _MODEL_NODES
+            and event.data.get("status") == "succeeded"
+        ):
+            break
+    return _chain(early, events)
+
+
+def _refused_for_load(event: WorkflowEvent) -> bool:
+    """The run failed because a model refused it for load (its `error` event carries the failing node's code)."""
+    return event.event == "error" and event.data.get("code") in BUSY

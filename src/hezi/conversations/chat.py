@@ -26,11 +26,14 @@ from hezi.agents.spec import AgentConfig, InputsInvalid, check_inputs
 from hezi.agents.tools.base import Tool
 from hezi.agents.tools.catalogue import ToolCatalogue
 from hezi.conversations import history
+from hezi.conversations.chatflow import WorkflowStep, WorkflowTurn
 from hezi.conversations.errors import ChatFileNotFound, ConversationNotFound, InvalidInputs, MessageNotFound
 from hezi.conversations.schemas import ChatRequest
 from hezi.conversations.service import conversation_public, message_public, owned
 from hezi.conversations.suggest import follow_ups
 from hezi.conversations.tasks import ChatTask, ChatTasks
+from hezi.conversations.workflow_context import Collaborators
+from hezi.conversations.workflow_runs import WorkflowRuns
 from hezi.db.base import utcnow
 from hezi.db.tables import Agent, ChatFile, Conversation, Message
 from hezi.egress import EgressPolicy
@@ -120,6 +123,8 @@ class ChatService:
         self.secrets = secrets
         self.settings = settings
         self.tasks = ChatTasks()
+        # Runs of workflow agents: a chatflow's turns here, and the builder's and apps' runs (decision 0023).
+        self.workflows = WorkflowRuns(Collaborators(sessionmaker, models, retriever, egress, secrets, settings))
         self._saving: set[asyncio.Task[dict[str, Any] | None]] = set()
 
     # -- starting a turn ------------------------------------------------------------------------------------------
@@ -324,11 +329,10 @@ class ChatService:
             "message_id": str(answer.id),
             "user_message_id": str(turn.question.id),
         }
-        run = AgentRun(
-            config,
-            turn.tools,
-            ctx,
-            Turn(turn.question.content, turn.history, conv.inputs, turn.attachments),
+        run: AgentRun | WorkflowTurn = (
+            AgentRun(config, turn.tools, ctx, Turn(turn.question.content, turn.history, conv.inputs, turn.attachments))
+            if config.mode == "agent" or turn.canned is not None
+            else WorkflowTurn(self.workflows, turn, who)
         )
         if turn.canned is not None:
             yield {"event": "annotation", "annotation": turn.canned.public()}
@@ -369,10 +373,12 @@ class ChatService:
             yield {"event": "end", **stored}
 
     async def _end(
-        self, pump: _Pump, run: AgentRun, conversation_id: uuid.UUID, answer: Message, started: float
+        self, pump: _Pump, run: AgentRun | WorkflowTurn, conversation_id: uuid.UUID, answer: Message, started: float
     ) -> dict[str, Any] | None:
         """Stop the run if it is still going (its model stream closes, freeing the slot), then store the answer."""
         await pump.close()
+        if isinstance(run, WorkflowTurn):
+            answer.workflow_run_id = run.started_id
         if answer.status != "ok":  # what was said and spent until it ended
             answer.content = "".join(pump.text)
             answer.prompt_tokens = run.usage.prompt_tokens
@@ -407,7 +413,9 @@ class ChatService:
         return self.tasks.stop(task_id, workspace_id, caller.principal.user_id)
 
 
-def _encode(event: AgentEvent, answer: Message, parts: list[str]) -> dict[str, Any] | None:
+def _encode(event: AgentEvent | WorkflowStep, answer: Message, parts: list[str]) -> dict[str, Any] | None:
+    if isinstance(event, WorkflowStep):
+        return event.public()
     if isinstance(event, TextDelta):
         parts.append(event.text)
         return {"event": "text", "text": event.text}
@@ -428,13 +436,13 @@ class _Pump:
     Each event is awaited in a task of its own, so that a stop can interrupt the wait; `close()` may be called from
     another task, after the reader has gone."""
 
-    def __init__(self, events: AsyncIterator[AgentEvent], stop: asyncio.Event) -> None:
-        self.events: AsyncGenerator[AgentEvent] = events  # type: ignore[assignment]
+    def __init__(self, events: AsyncIterator[AgentEvent | WorkflowStep], stop: asyncio.Event) -> None:
+        self.events: AsyncGenerator[AgentEvent | WorkflowStep] = events  # type: ignore[assignment]
         self.stop = stop
         self.text: list[str] = []  # the answer's text so far
-        self._pending: asyncio.Future[AgentEvent] | None = None
+        self._pending: asyncio.Future[AgentEvent | WorkflowStep] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[AgentEvent]:
+    async def __aiter__(self) -> AsyncIterator[AgentEvent | WorkflowStep]:
         waiter = asyncio.ensure_future(self.stop.wait())
         try:
             while not self.stop.is_set():

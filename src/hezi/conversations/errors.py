@@ -35,3 +35,17 @@ class InvalidInputs(InvalidInput):
 
 class TaskNotFound(NotFound):
     code = "task_not_found"
+
+
+class WorkflowRunNotFound(NotFound):
+    code = "workflow_run_not_found"
+
+
+class WorkflowRunNotPaused(Conflict):
+    code = "workflow_run_not_paused"
+
+
+class NotWorkflowApp(InvalidInput):
+    """A chat route asked of a workflow app, or a workflow route of a chat app (Dify's not_*_app errors)."""
+
+    code = "not_workflow_app"

@@ -72,6 +72,7 @@ class MessagePublic(BaseModel):
     feedback: str | None
     created_at: datetime
     siblings: list[uuid.UUID] = Field(default_factory=list)
+    workflow_run_id: uuid.UUID | None = None  # the run that gave a workflow agent's answer
 
 
 class ConversationPublic(BaseModel):

@@ -60,6 +60,7 @@ def message_public(m: Message, siblings: list[uuid.UUID] | None = None) -> Messa
         feedback=m.feedback,
         created_at=m.created_at,
         siblings=siblings or [m.id],
+        workflow_run_id=m.workflow_run_id,
     )
 
 

@@ -19,6 +19,7 @@ from hezi.api.console import (
     tools,
     usage,
     users,
+    workflows,
     workspaces,
 )
 from hezi.api.errors import CONSOLE_ERRORS
@@ -42,5 +43,6 @@ for module in (
     tools,
     apps,
     app_logs,
+    workflows,
 ):
     router.include_router(module.router)

@@ -20,6 +20,7 @@ from hezi.agents.schemas import (
 )
 from hezi.agents.service import AgentService
 from hezi.api.deps import CallerDep, SessionDep
+from hezi.conversations.workflow_support import WorkflowSupport
 from hezi.errors import UnsupportedType
 
 YAML_TYPES = ("text/yaml", "application/x-yaml", "application/yaml", "text/x-yaml", "text/plain")
@@ -27,7 +28,7 @@ _YAML_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {t: {"schema": {"type": "string"}} for t in ("text/yaml", "application/x-yaml")},
-        "description": "an agent file, as `hezi agents export` writes it",
+        "description": "an agent file, as `hezi agents export` writes it, or a Dify DSL file (`kind: app`)",
     }
 }
 
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/workspaces/{workspace_id}", tags=["agents"])
 
 
 async def get_agents(db: SessionDep) -> AgentService:
-    return AgentService(db)
+    return AgentService(db, WorkflowSupport())
 
 
 AgentsDep = Annotated[AgentService, Depends(get_agents)]
@@ -71,8 +72,9 @@ async def import_agent(
     text: Annotated[bytes, Depends(yaml_body)],
     replace: Annotated[bool, Query(description="overwrite the draft of the agent of the same name")] = False,
 ) -> AgentPublic:
-    """An agent from an agent file; 409 `agent_exists` unless `replace`, 422 `invalid_agent_file` naming the
-    field in `details.field`."""
+    """An agent from an agent file, or a workflow agent from a Dify DSL file (`kind: app`, modes workflow and
+    advanced-chat); 409 `agent_exists` unless `replace`, 422 `invalid_agent_file` naming the field in
+    `details.field`, 422 `workflow_import_refused` listing by node what cannot be mapped (nothing is imported)."""
     return await agents.import_file(caller, workspace_id, text, replace=replace)
 
 
@@ -85,7 +87,8 @@ async def get_agent(workspace_id: uuid.UUID, agent_id: uuid.UUID, caller: Caller
 async def update_agent(
     workspace_id: uuid.UUID, agent_id: uuid.UUID, body: AgentUpdate, caller: CallerDep, agents: AgentsDep
 ) -> AgentPublic:
-    """The draft's autosave: each field given replaces the stored one (`config` the whole draft config)."""
+    """The draft's autosave: each field given replaces the stored one (`config` the whole draft config). A workflow's
+    draft is saved even with problems in its graph; `problems` lists them by node."""
     return await agents.update(caller, workspace_id, agent_id, body)
 
 

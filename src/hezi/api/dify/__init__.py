@@ -8,11 +8,12 @@ Callers hold a workspace API key with the `datasets` scope. Nothing here keeps s
 
 from fastapi import APIRouter
 
-from hezi.api.dify import apps, label_routes, routes
+from hezi.api.dify import apps, label_routes, routes, workflows
 
 router = APIRouter()
 router.include_router(label_routes.router)  # first: /datasets/tags is no dataset id
 router.include_router(routes.router)
 router.include_router(apps.router)  # the service API of published apps (/v1/chat-messages…)
+router.include_router(workflows.router)  # workflow apps (/v1/workflows/run…)
 
 __all__ = ["router"]

@@ -85,6 +85,12 @@ class DifyTurn:
                 "observation": (step.get("result") or step.get("error") or "") if kind == "step_end" else "",
                 "message_files": [],
             }]  # fmt: skip
+        if kind == "workflow":  # a chatflow's run, around its message events (its text comes as those)
+            if event["name"] in ("text_chunk", "error"):
+                return []
+            head = {k: v for k, v in self._head().items() if k != "id"}
+            return [{"event": event["name"], **head, "workflow_run_id": event["workflow_run_id"],
+                     "data": event["data"]}]  # fmt: skip
         if kind == "error":
             self.error = {"code": event.get("code", "internal_error"), "message": event.get("message", "")}
             return [{"event": "error", **self._head(), "status": 500, **self.error}]

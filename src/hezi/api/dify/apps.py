@@ -31,6 +31,11 @@ from hezi.serving.usage import Attribution
 router = APIRouter(prefix="/v1", tags=["dify-apps"], route_class=DIFY.route_class)
 
 User = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+MODES = {"agent": "chat", "chatflow": "advanced-chat", "workflow": "workflow"}  # Dify's app modes
+
+
+class NotChatApp(InvalidInput):
+    code = "not_chat_app"
 
 
 async def app_caller(
@@ -146,7 +151,10 @@ async def _answer(
     response_mode: str, conversation: uuid.UUID | None, mode: Literal["chat", "completion"] = "chat",
     files: list[uuid.UUID] | None = None,
 ) -> StreamingResponse | JSONResponse:  # fmt: skip
-    app, _ = await _app_and_agent(db, caller)
+    app, agent = await _app_and_agent(db, caller)
+    served = (await AgentService(db).config_for(agent, app.agent_version)).config.mode
+    if served == "workflow":  # Dify's workflow apps answer /workflows/run only
+        raise NotChatApp("Please check if your app mode matches the right API route.")
     who = gate.end_user(app, user, caller.principal.user_id)
     await db.close()  # nothing more to read: the turn opens its own short sessions
     await gate.admit(services.limiter, app)
@@ -156,7 +164,9 @@ async def _answer(
         app_id=app.id, conversation_id=turn.conversation.id,
         token_limited=gate.token_limited(app, caller.principal.limits),
     )  # fmt: skip
-    dify = DifyTurn(agent=bool(turn.snapshot.config.tools), mode=mode)
+    config = turn.snapshot.config
+    chatflow = config.mode == "chatflow" and mode == "chat"
+    dify = DifyTurn(agent=config.mode == "agent" and bool(config.tools), mode="advanced-chat" if chatflow else mode)
     # Answered or refused (429, nothing stored) before the response starts: see apps/admission.
     events = await admission.started(
         services.sessionmaker, turn, services.chat.run(turn, attribution), new_conversation=conversation is None
@@ -229,7 +239,8 @@ async def parameters(
 async def info(caller: AppCallerDep, db: SessionDep) -> dict[str, Any]:
     app, agent = await _app_and_agent(db, caller)
     snapshot = await AgentService(db).config_for(agent, app.agent_version)
-    return {"name": app.name, "description": snapshot.description, "tags": [], "mode": "chat",
+    mode = MODES[snapshot.config.mode]
+    return {"name": app.name, "description": snapshot.description, "tags": [], "mode": mode,
             "author_name": ""}  # fmt: skip
 
 

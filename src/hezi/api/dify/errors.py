@@ -19,7 +19,7 @@ DIFY_CODES = frozenset({
     "file_too_large", "unsupported_file_type", "file_not_found", "dataset_name_duplicate", "dataset_not_initialized",
     "document_indexing", "archived_document_immutable", "invalid_action", "high_quality_dataset_only",
     "app_unavailable", "conversation_not_exists", "completion_request_error", "provider_quota_exceeded",
-    "message_not_exists", "first_message_not_exists",
+    "message_not_exists", "first_message_not_exists", "not_chat_app", "not_workflow_app",
 })  # fmt: skip
 
 _BY_HEZI_CODE: dict[str, tuple[int, str]] = {

@@ -18,6 +18,7 @@ from hezi.db.tables.hardware import HardwareSample
 from hezi.db.tables.knowledge import Chunk, ChunkParent, Document, KnowledgeBase, KnowledgeTerm, MetadataField
 from hezi.db.tables.knowledge_tags import KnowledgeBaseTag, KnowledgeTag
 from hezi.db.tables.serving import Deployment, Model, Provider, UsageRecord
+from hezi.db.tables.workflows import WorkflowNodeRun, WorkflowRun
 
 __all__ = [
     "Agent",
@@ -50,5 +51,7 @@ __all__ = [
     "ToolProvider",
     "UsageRecord",
     "User",
+    "WorkflowNodeRun",
+    "WorkflowRun",
     "Workspace",
 ]

@@ -69,6 +69,8 @@ class Message(Base):
     annotation_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("app_annotations.id", ondelete="SET NULL"), index=True
     )
+    # The workflow run that gave this answer (a chatflow's turn), if one did.
+    workflow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("workflow_runs.id", ondelete="SET NULL"))
     rating: Mapped[str | None] = mapped_column(String(8))  # like | dislike
     feedback: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

@@ -119,7 +119,7 @@ def test_models_become_this_boxs_with_warnings_by_node() -> None:
     rewrite = imported.graph.node("1725000000002")
     assert rewrite is not None
     assert rewrite.data["model"] == {"provider": "hezi", "name": DEFAULT_MODEL, "mode": "chat",
-                                     "completion_params": {"temperature": 0.2}}  # fmt: skip
+                                     "completion_params": {"max_tokens": 32, "temperature": 0.2}}  # fmt: skip
     substituted = {w.node_id: w for w in imported.warnings if w.code == "model_substituted"}
     assert set(substituted) == {"1725000000002", "1725000000004"}
     assert "openai/gpt-4o-mini" in substituted["1725000000002"].message

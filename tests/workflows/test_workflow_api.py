@@ -54,7 +54,9 @@ def greeting_graph() -> dict[str, Any]:
         node("if", "if-else", {"cases": [{"case_id": "zh", "logical_operator": "and", "conditions": [cond]}]}),
         template("zh", "你好，{{ n }}", n=["start", "name"]),
         template("en", "Hello, {{ n }}", n=["start", "name"]),
-        node("agg", "variable-aggregator", {"output_type": "string", "variables": [["zh", "output"], ["en", "output"]]}),
+        node(
+            "agg", "variable-aggregator", {"output_type": "string", "variables": [["zh", "output"], ["en", "output"]]}
+        ),
         end(greeting=["agg", "output"]),
     ]
     nodes[0]["data"]["variables"][1]["options"] = ["zh", "en"]
@@ -193,7 +195,13 @@ def test_the_draft_runs_over_sse_and_each_node_is_traced(admin: Api, ws: str) ->
     assert detail["inputs"] == {"name": "Ada", "lang": "zh"} and detail["total_steps"] == 5
     assert detail["finished_at"] and detail["elapsed_time"] > 0 and detail["graph"]["nodes"][0]["id"] == "start"
     nodes = {n["node_id"]: n for n in detail["nodes"]}
-    assert [n["node_id"] for n in detail["nodes"]] == started and [n["index"] for n in detail["nodes"]] == [1, 2, 3, 4, 5]
+    assert [n["node_id"] for n in detail["nodes"]] == started and [n["index"] for n in detail["nodes"]] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
     assert nodes["zh"]["inputs"] == {"n": "Ada"} and nodes["zh"]["outputs"] == {"output": "你好，Ada"}
     assert nodes["zh"]["status"] == "succeeded" and nodes["zh"]["predecessor_node_id"] == "if"
     assert all(n["elapsed_time"] >= 0 and n["tokens"] == 0 for n in detail["nodes"])
@@ -237,9 +245,7 @@ def test_a_run_can_be_stopped(admin: Api, ws: str, live_server: LiveServer) -> N
     assert_error(admin.post(f"{base(ws, agent)}/runs/{run_id}/stop"), 404, "task_not_found")
 
 
-def test_a_paused_run_resumes_from_the_database_after_a_restart(
-    admin: Api, ws: str, live_server: LiveServer
-) -> None:
+def test_a_paused_run_resumes_from_the_database_after_a_restart(admin: Api, ws: str, live_server: LiveServer) -> None:
     agent = make_workflow(admin, ws, human_graph())
     events = stream(admin, f"{base(ws, agent)}/run", {"inputs": {"item": "the budget"}})
     assert names(events)[-2:] == ["human_input_required", "workflow_paused"], names(events)

@@ -15,7 +15,7 @@ is an `error` event like any other failure mid-answer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import delete
@@ -83,10 +83,14 @@ async def forget(
 
 
 async def workflow_started(
-    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, events: AsyncIterator[WorkflowEvent]
-) -> AsyncIterator[WorkflowEvent]:
+    sessionmaker: async_sessionmaker[AsyncSession], run_id: uuid.UUID, node_types: Iterable[str],
+    events: AsyncIterator[WorkflowEvent],
+) -> AsyncIterator[WorkflowEvent]:  # fmt: skip
     """A workflow app's run events, once a model has answered one of its nodes (or it streamed text, or ended);
-    AppBusy, and the run forgotten, if the model refused it for load before that."""
+    AppBusy, and the run forgotten, if the model refused it for load before that. A graph with no node that asks a
+    model streams at once."""
+    if not _MODEL_NODES.intersection(node_types):
+        return events
     early: list[WorkflowEvent] = []
     async for event in events:
         early.append(event)

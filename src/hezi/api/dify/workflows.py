@@ -59,7 +59,8 @@ async def run_workflow(
         app_id=app.id, token_limited=gate.token_limited(app, caller.principal.limits),
     )  # fmt: skip
     head = {"task_id": str(run.task.id), "workflow_run_id": str(run.run_id)}
-    events = await admission.workflow_started(services.sessionmaker, run.run_id, runs.stream(run, who))
+    types = (n.type for n in run.graph.nodes)
+    events = await admission.workflow_started(services.sessionmaker, run.run_id, types, runs.stream(run, who))
     if body.response_mode == "blocking":
         finished: dict[str, Any] = {}
         error: dict[str, Any] = {}

@@ -10,7 +10,7 @@ import {
 } from "@ant-design/icons";
 import { useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Col, Flex, Form, Input, Modal, Result, Row, Space, Tag, Tooltip, Typography, theme, type ButtonProps } from "antd";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { useAgent } from "../../api/agentQueries";
@@ -27,6 +27,10 @@ import { canEditAgents } from "./AgentList";
 import { AgentForm } from "./builder/AgentForm";
 import { toConfig, toUpdate, toValues, type BuilderValues } from "./builder/config";
 import { VersionsDrawer } from "./builder/VersionsDrawer";
+import { isWorkflow, type WorkflowAgent } from "../workflows/api";
+
+// A workflow or chatflow agent opens the canvas (its own chunk: @xyflow/react, dagre).
+const WorkflowEditor = lazy(() => import("../workflows/WorkflowEditor").then((m) => ({ default: m.WorkflowEditor })));
 
 /** Edits stop for this long before the draft is saved. */
 const AUTOSAVE_MS = 800;
@@ -57,6 +61,12 @@ function Builder({ workspace }: { workspace: WorkspaceRef }) {
       </Card>
     );
   }
+  if (isWorkflow(agent.data))
+    return (
+      <Suspense fallback={<Card loading />}>
+        <WorkflowEditor workspace={workspace} initial={agent.data as WorkflowAgent} back={back} editable={canEditAgents(workspace)} key={agent.data.id} />
+      </Suspense>
+    );
   return <BuilderForm workspace={workspace} initial={agent.data} back={back} key={agent.data.id} />;
 }
 

@@ -1,4 +1,5 @@
 import {
+  BranchesOutlined,
   DeleteOutlined,
   DownloadOutlined,
   EditOutlined,
@@ -22,6 +23,8 @@ import { AgentAvatar } from "../../components/agents/AgentAvatar";
 import { formatDateTime } from "../../components/format";
 import { atLeast } from "../../components/roles";
 import { CreateAgentModal } from "./CreateAgentModal";
+import { isWorkflow } from "../workflows/api";
+import { CreateWorkflowModal } from "../workflows/CreateWorkflowModal";
 
 /** Owners, admins and editors build agents; every member may chat with the published ones. */
 export const canEditAgents = (ws: WorkspaceRef) => atLeast(ws.role, "editor");
@@ -33,6 +36,7 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
+  const [creatingWorkflow, setCreatingWorkflow] = useState(false);
   const editor = canEditAgents(workspace);
   const agents = useAgents(workspace.id);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: queryKeys.agents(workspace.id) });
@@ -117,6 +121,11 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
             </Upload>
           )}
           {editor && (
+            <Button icon={<BranchesOutlined />} onClick={() => setCreatingWorkflow(true)} data-testid="workflow-create">
+              {t("workflow.create.menu")}
+            </Button>
+          )}
+          {editor && (
             <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="agent-create">
               {t("agents.create")}
             </Button>
@@ -152,6 +161,11 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
                     <Typography.Text strong ellipsis style={{ display: "block" }}>
                       {agent.name}
                     </Typography.Text>
+                    {isWorkflow(agent) && (
+                      <Tag color="purple" bordered={false} data-testid="agent-mode">
+                        {t(`workflow.mode.${(agent.config as { mode?: string }).mode === "chatflow" ? "chatflow" : "workflow"}`)}
+                      </Tag>
+                    )}
                     {agent.published_version !== null ? (
                       <Tag color="blue" bordered={false} data-testid="agent-published">
                         {t("agents.versionTag", { version: agent.published_version })}
@@ -210,6 +224,7 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
           ))}
         </Row>
       )}
+      <CreateWorkflowModal workspace={workspace} open={creatingWorkflow} onClose={() => setCreatingWorkflow(false)} onCreated={(agent) => navigate(`/agents/${agent.id}`)} />
       <CreateAgentModal workspace={workspace} open={creating} onClose={() => setCreating(false)} onCreated={(agent) => navigate(`/agents/${agent.id}`)} />
     </>
   );

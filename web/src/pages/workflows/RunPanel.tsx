@@ -4,13 +4,14 @@ import { useCallback, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError } from "../../api/client";
 import { errorMessage } from "../../api/errors";
-import { runWorkflow, type RunEvent } from "./api";
-import type { Graph, WfNode } from "./model";
+import { request } from "../../api/agents";
+import { runWorkflow, workflowPaths, type RunEvent } from "./api";
+import type { Graph, Problem, WfNode } from "./model";
 import { metaOf } from "./nodeTypes";
 import { formatElapsed, type NodeRun } from "./WorkflowNode";
 
 export interface RunState {
-  status: "idle" | "running" | "succeeded" | "failed" | "stopped";
+  status: "idle" | "running" | "succeeded" | "failed" | "stopped" | "paused";
   runId?: string;
   nodes: Record<string, NodeRun>;
   /** Node ids in the order they started. */
@@ -82,17 +83,25 @@ export function reduceRun(s: RunState, e: RunEvent): RunState {
         tokens: num(d.total_tokens),
       };
     }
+    case "human_input_required":
+    case "workflow_paused":
+      return { ...s, status: "paused" };
     case "error":
-      return { ...s, status: "failed", error: e.message ?? e.code ?? "error" };
+      return { ...s, status: "failed", error: e.message ?? (typeof d.message === "string" ? d.message : undefined) ?? e.code ?? "error" };
     default:
       return s;
   }
 }
 
-/** Runs the draft and keeps its state; `beforeRun` saves pending edits first. */
-export function useWorkflowRun(ws: string, agentId: string, beforeRun: () => Promise<boolean>) {
+/**
+ * Runs the draft and keeps its state; `beforeRun` saves pending edits first. A graph the server will not run (422
+ * `workflow_invalid`) hands its problems to `onProblems`, for the canvas to show on the nodes.
+ */
+export function useWorkflowRun(ws: string, agentId: string, beforeRun: () => Promise<boolean>, onProblems: (p: Problem[]) => void) {
   const { t } = useTranslation();
   const [state, setState] = useState<RunState>(IDLE);
+  const runId = useRef<string | undefined>(undefined);
+  runId.current = state.runId;
   const abort = useRef<AbortController | null>(null);
   const start = useCallback(
     async (body: { inputs: Record<string, unknown>; query?: string }) => {
@@ -116,15 +125,22 @@ export function useWorkflowRun(ws: string, agentId: string, beforeRun: () => Pro
           }));
           return;
         }
-        const message = err instanceof ApiError && err.status === 404 ? t("workflow.run.unavailable") : errorMessage(err, t);
+        const details = err instanceof ApiError && err.details && typeof err.details === "object" ? (err.details as { problems?: Problem[] }) : null;
+        if (err instanceof ApiError && err.code === "workflow_invalid" && details?.problems) onProblems(details.problems);
+        const message = err instanceof ApiError && err.status === 404 && err.code !== "agent_not_found" ? t("workflow.run.unavailable") : errorMessage(err, t);
         setState((s) => ({ ...s, status: "failed", error: message }));
       } finally {
         if (abort.current === controller) abort.current = null;
       }
     },
-    [agentId, beforeRun, t, ws],
+    [agentId, beforeRun, onProblems, t, ws],
   );
-  const stop = useCallback(() => abort.current?.abort(), []);
+  // Stopping tells the server (the run ends "stopped" there too), then closes the stream.
+  const stop = useCallback(() => {
+    const id = runId.current;
+    if (id) void request("POST", workflowPaths(ws, agentId).stop(id)).catch(() => undefined);
+    abort.current?.abort();
+  }, [agentId, ws]);
   const clear = useCallback(() => setState(IDLE), []);
   return { state, start, stop, clear };
 }
@@ -183,7 +199,7 @@ export function RunPanel({
     onStart({ inputs: Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined && v !== "")), ...(graph.mode === "chatflow" ? { query: String(__query ?? "") } : {}) });
   };
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const statusColor = { idle: "default", running: "processing", succeeded: "success", failed: "error", stopped: "warning" }[run.status];
+  const statusColor = { idle: "default", running: "processing", succeeded: "success", failed: "error", stopped: "warning", paused: "warning" }[run.status];
   return (
     <div className="wf-panel" data-testid="wf-run-panel" data-status={run.status}>
       <Flex align="center" gap={8} className="wf-panel-head">

@@ -209,7 +209,7 @@ function Editor({ workspace, initial, back, editable }: { workspace: WorkspaceRe
   }, [checkProblems, initial.problems]);
 
   // --- run ---------------------------------------------------------------------------------------------------
-  const run = useWorkflowRun(workspace.id, initial.id, saveNow);
+  const run = useWorkflowRun(workspace.id, initial.id, saveNow, setProblems);
 
   // --- what the canvas draws ---------------------------------------------------------------------------------
   const problemsByNode = useMemo(() => {

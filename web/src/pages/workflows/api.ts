@@ -19,7 +19,8 @@ export const isWorkflow = (agent: Pick<AgentPublic, "config">): boolean => {
 
 export function workflowPaths(ws: string, agentId: string) {
   const base = `${wsPaths(ws).agent(agentId)}/workflow`;
-  return { run: `${base}/run`, validate: `${base}/validate`, runDetail: (run: string) => `${base}/runs/${encodeURIComponent(run)}` };
+  const run = (id: string) => `${base}/runs/${encodeURIComponent(id)}`;
+  return { run: `${base}/run`, validate: `${base}/validate`, runDetail: run, stop: (id: string) => `${run(id)}/stop` };
 }
 
 /** Saves the draft: the whole config, its graph included; the answer carries the graph's problems. */

@@ -20,7 +20,6 @@ import json
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 from _hezi import SMOLLM2_NAME, percentile, raise_open_files, start_hezi
@@ -96,7 +95,7 @@ async def console_turn(http: httpx.AsyncClient, ws: str, agent_id: str) -> tuple
 
 async def setup(http: httpx.AsyncClient) -> tuple[str, str, str]:
     ws = (await http.get("/api/auth/me")).json()["workspaces"][0]["id"]
-    agent = (await http.post(f"/api/workspaces/{ws}/agents", json={"name": "bench-front-desk", "config": CONFIG}))
+    agent = await http.post(f"/api/workspaces/{ws}/agents", json={"name": "bench-front-desk", "config": CONFIG})
     agent.raise_for_status()
     agent_id = agent.json()["id"]
     (await http.post(f"/api/workspaces/{ws}/agents/{agent_id}/publish", json={})).raise_for_status()

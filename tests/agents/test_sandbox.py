@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from hezi.agents.context import RunContext
-from hezi.agents.sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, command, run_python
+from hezi.agents.sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, command, run_python, runner
 from hezi.agents.tools.base import ToolFailed
 from hezi.agents.tools.builtin import BUILTIN_TOOLS
 from hezi.serving.usage import Attribution
@@ -187,6 +187,22 @@ def test_a_fork_bomb_hits_the_process_limit() -> None:
         "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
     )
     assert threads.limit == "processes", threads
+
+
+def test_a_limit_is_read_from_interleaved_tracebacks() -> None:
+    """A fork bomb's children go on writing their tracebacks after the first process has died: the limit is read
+    from the last exception line, not from whatever line came last (as CI once saw)."""
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "/tmp/main.py", line 3, in <module>\n'
+        "Traceback (most recent call last):\n"
+        "    os.fork()\n"
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable\n"
+        "Traceback (most recent call last):\n"
+        '  File "/tmp/main.py", line 3, in <module>\n'
+    )
+    assert runner._limit_of(1, stderr) == "processes"
+    assert runner._limit_of(1, "Traceback (most recent call last):\n    x = 1\nValueError: boom\n") is None
 
 
 def test_allocating_10_gib_hits_the_memory_limit() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import time
 
@@ -18,6 +19,8 @@ from hezi.agents.sandbox.limits import LimitHit, SandboxLimits, SandboxResult, S
 from hezi.errors import InvalidInput
 
 _CHUNK = 64 * 1024
+# The line a Python traceback ends with ("MemoryError", "BlockingIOError: [Errno 11] ...").
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception)\b")
 
 
 class _Run:
@@ -127,7 +130,7 @@ def _limit_of(code: int | None, stderr: str) -> LimitHit | None:
     }
     if code in by_signal:
         return by_signal[code]
-    last = stderr.rstrip().rpartition("\n")[2]
+    last = _last_exception(stderr)
     if last.startswith("MemoryError"):
         return "memory"
     if last.startswith("BlockingIOError: [Errno 11]") or "can't start new thread" in last:
@@ -137,6 +140,15 @@ def _limit_of(code: int | None, stderr: str) -> LimitHit | None:
     if "[Errno 28]" in last:
         return "disk"
     return None
+
+
+def _last_exception(stderr: str) -> str:
+    """The last exception line of stderr. Not simply its last line: a fork bomb's children keep writing their own
+    tracebacks after the first process has died, so the lines of several tracebacks end up interleaved."""
+    for line in reversed(stderr.splitlines()):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    return ""
 
 
 def _explain(limit: LimitHit, limits: SandboxLimits) -> str:

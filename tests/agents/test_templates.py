@@ -82,6 +82,28 @@ def test_the_api_lists_templates_in_each_language(admin: Api) -> None:
     assert admin.get(url, params={"lang": "zh"}).json() == zh
 
 
+def test_workflow_templates_are_listed_beside_them_and_make_workflows_that_publish(admin: Api) -> None:
+    """The issue's three workflow templates come through the same list (the workflow editor's dialog shows them),
+    in each language, and each makes a workflow agent whose graph has no problems and publishes."""
+    ws = admin.create_workspace()["id"]
+    listed = admin.get(f"/api/workspaces/{ws}/agent-templates", params={"lang": "zh-CN"}).json()["data"]
+    modes = {t["id"]: t["config"]["mode"] for t in listed}
+    assert {k: modes.get(k) for k in ("document-qa-flow", "ticket-triage", "batch-translation")} == {
+        "document-qa-flow": "chatflow", "ticket-triage": "chatflow", "batch-translation": "workflow",
+    }  # fmt: skip
+    assert set(modes) >= REQUIRED and all(modes[k] == "agent" for k in REQUIRED)
+    for template in ("document-qa-flow", "ticket-triage", "batch-translation"):
+        r = admin.post(f"/api/workspaces/{ws}/agents", json={"template": template, "lang": "zh-CN"})
+        assert r.status_code == 201, r.text
+        agent = r.json()
+        assert agent["problems"] == [] and has_chinese(agent["name"])
+        assert all(has_chinese(n["title"]) for n in agent["config"]["workflow"]["nodes"]), agent["config"]["workflow"]
+        published = admin.post(f"/api/workspaces/{ws}/agents/{agent['id']}/publish", json={})
+        assert published.status_code == 201, published.text
+    batch = next(t for t in listed if t["id"] == "batch-translation")
+    assert batch["config"]["user_input_form"], "the Start node's variables are the template's input form"
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_every_template_makes_an_agent(admin: Api, lang: str) -> None:
     ws = admin.create_workspace()["id"]

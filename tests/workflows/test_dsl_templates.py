@@ -16,9 +16,9 @@ IDS = [t.id for t in templates()]
 
 
 def test_the_three_templates_of_the_issue_are_there_in_order() -> None:
-    assert IDS == ["document-qa", "ticket-triage", "batch-translation"]
+    assert IDS == ["document-qa-flow", "ticket-triage", "batch-translation"]
     assert {t.id: t.mode for t in templates()} == {
-        "document-qa": "chatflow", "ticket-triage": "chatflow", "batch-translation": "workflow",
+        "document-qa-flow": "chatflow", "ticket-triage": "chatflow", "batch-translation": "workflow",
     }  # fmt: skip
     assert find("nope") is None
 
@@ -59,7 +59,7 @@ def test_templates_round_trip_through_both_formats(template_id: str) -> None:
 
 
 def test_document_qa_runs_on_the_bundled_model(model_server: LiveServer) -> None:
-    template = find("document-qa")
+    template = find("document-qa-flow")
     assert template is not None
     wf = run(model_server, template.file("en").graph, query="How do I apply for annual leave?")
     assert wf.status == "succeeded", wf.error

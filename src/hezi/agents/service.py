@@ -90,13 +90,11 @@ class AgentService:
         await self._access(caller, workspace_id, write=True)
         name, icon, description, config = body.name, body.icon, body.description, body.config
         if body.template is not None:
-            template = templates.find(body.template)
-            if template is None:
-                raise UnknownTemplate(body.template)
-            name = name or template.name(body.lang)
+            template = self._template(body.template, body.lang)
+            name = name or template.name
             icon = icon or template.icon
-            description = template.description(body.lang) if description is None else description
-            config = template.agent_config(body.lang) if config is None else config
+            description = template.description if description is None else description
+            config = template.config if config is None else config
         assert name is not None  # AgentCreate requires a name or a template
         config = AgentConfig() if config is None else config
         await references.check(self.db, workspace_id, config)
@@ -219,6 +217,11 @@ class AgentService:
 
     async def templates(self, caller: Caller, workspace_id: uuid.UUID, lang: str | None) -> TemplatesPublic:
         await self._access(caller, workspace_id, write=False)
+        data = self._templates(lang)
+        return TemplatesPublic(data=data, count=len(data))
+
+    def _templates(self, lang: str | None) -> list[TemplatePublic]:
+        """The agent templates, then the workflow templates (when this service can read graphs)."""
         lang = templates.normalize_lang(lang)
         data = [
             TemplatePublic(
@@ -226,7 +229,13 @@ class AgentService:
             )
             for t in templates.templates()
         ]
-        return TemplatesPublic(data=data, count=len(data))
+        return data + (self.workflows.templates(lang) if self.workflows is not None else [])
+
+    def _template(self, template_id: str, lang: str | None) -> TemplatePublic:
+        found = next((t for t in self._templates(lang) if t.id == template_id), None)
+        if found is None:
+            raise UnknownTemplate(template_id)
+        return found
 
     async def export(self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID) -> AgentExport:
         """The draft as an agent file, with the names of the knowledge bases and tool providers it uses."""

@@ -3,7 +3,7 @@
 `hezi.agents` sits below `hezi.workflows`, so it cannot read a graph: `AgentConfig.workflow` is a plain dict here.
 The layers above give `AgentService` a `WorkflowSupport` that can (hezi.conversations.workflow_support): it checks
 a draft on save (saved anyway, with its problems in the answer), refuses to publish one with problems, and turns a
-Dify DSL file into an agent file on import.
+Dify DSL file into an agent file on import; it also lists the workflow templates beside the agent templates.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from hezi.agents.files import AgentFile
+    from hezi.agents.schemas import TemplatePublic
 
 
 class GraphProblem(BaseModel):
@@ -40,6 +41,10 @@ class WorkflowSupport(Protocol):
 
     async def convert(self, db: AsyncSession, workspace_id: uuid.UUID, text: bytes) -> AgentFile | None:
         """A Dify DSL file (`kind: app`) as an agent file, or None when `text` is not one (then it is hezi's own)."""
+        ...
+
+    def templates(self, lang: str) -> list[TemplatePublic]:
+        """The workflow templates (hezi.workflows.templates) in a language, each as a workflow agent's config."""
         ...
 
 

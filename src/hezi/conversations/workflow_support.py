@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.accounts.principal import Caller
 from hezi.agents.files import AgentFile, field_path
+from hezi.agents.schemas import TemplatePublic
 from hezi.agents.service import AgentService
 from hezi.agents.spec import FIELD_KINDS, AgentConfig, FormField
 from hezi.agents.workflow_port import GraphProblem
 from hezi.db.tables import Deployment, KnowledgeBase, Model, Provider
+from hezi.workflows import templates as workflow_templates
 from hezi.workflows.dsl.dify import import_dify
 from hezi.workflows.dsl.yamlio import load_mapping
 from hezi.workflows.graph import Graph, Problem
@@ -83,6 +85,19 @@ class WorkflowSupport:
             suggested_follow_ups=dsl.suggested_follow_ups, citations=dsl.citations,
         )  # fmt: skip
         return AgentFile(name=dsl.name, icon=dsl.icon[:32] or "🤖", description=dsl.description[:2000], config=config)
+
+    def templates(self, lang: str) -> list[TemplatePublic]:
+        out = []
+        for template in workflow_templates.templates():
+            doc = template.file(lang)
+            config, _ = self.check(AgentConfig(
+                mode=doc.graph.mode, workflow=doc.graph.model_dump(mode="json"),
+                opening_statement=doc.opening_statement, suggested_questions=doc.suggested_questions,
+            ))  # fmt: skip
+            out.append(TemplatePublic(
+                id=template.id, name=doc.name, icon=doc.icon, description=doc.description, config=config
+            ))  # fmt: skip
+        return out
 
 
 def form_of(graph: Graph) -> tuple[list[dict[str, FormField]], list[GraphProblem]]:

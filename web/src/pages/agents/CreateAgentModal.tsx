@@ -38,6 +38,8 @@ export function CreateAgentModal({
   const [template, setTemplate] = useState<AgentTemplate | null>(null);
   const lang = currentLanguage();
   const templates = useAgentTemplates(workspace.id, lang, open);
+  // Workflow and chatflow templates are offered by the workflow editor's own dialog.
+  const agentTemplates = (templates.data?.data ?? []).filter((tpl) => (tpl.config.mode ?? "agent") === "agent");
 
   const create = useMutation({
     mutationFn: (v: Values) => {
@@ -101,11 +103,11 @@ export function CreateAgentModal({
           <Flex justify="center" style={{ padding: 24 }}>
             <Spin />
           </Flex>
-        ) : (templates.data?.data ?? []).length === 0 ? (
+        ) : agentTemplates.length === 0 ? (
           <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("agents.noTemplates")} />
         ) : (
           <Row gutter={[12, 12]} style={{ marginBottom: 16 }} data-testid="agent-templates">
-            {(templates.data?.data ?? []).map((tpl) => {
+            {agentTemplates.map((tpl) => {
               const selected = template?.id === tpl.id;
               return (
                 <Col xs={24} sm={12} key={tpl.id}>

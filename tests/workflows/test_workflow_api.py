@@ -318,6 +318,65 @@ def test_a_chatflow_answers_in_the_chat_and_its_answer_names_the_run(admin: Api,
     assert run["message_id"] == message["id"] and run["outputs"] == {"answer": text}
 
 
+def approval_chatflow() -> dict[str, Any]:
+    """A chatflow that says what it will do, asks a person, and answers by the button chosen."""
+    form = {
+        "form_content": "Refund {{#sys.query#}}?",
+        "inputs": [{"type": "paragraph", "output_variable_name": "comment"}],
+        "user_actions": [{"id": "approve", "title": "Approve"}, {"id": "reject", "title": "Reject"}],
+    }
+    nodes = [
+        start(), node("said", "answer", {"answer": "Checking: {{#sys.query#}}. "}), node("ask", "human-input", form),
+        node("yes", "answer", {"answer": "Refunded ({{#ask.comment#}})."}),
+        node("no", "answer", {"answer": "Refused."}),
+    ]  # fmt: skip
+    edges = [edge("start", "said"), edge("said", "ask"), edge("ask", "yes", "approve"), edge("ask", "no", "reject")]
+    return {"mode": "chatflow", "nodes": nodes, "edges": edges}
+
+
+def test_a_chatflow_waits_in_the_chat_for_a_persons_answer_and_goes_on_with_it(
+    admin: Api, ws: str, live_server: LiveServer
+) -> None:
+    """Human input in the chat: the answer is stored as paused with the form; the next question answers it (after a
+    restart too) and the same run goes on; an answered form cannot be answered again."""
+    agent = make_workflow(admin, ws, approval_chatflow())
+    chat = f"/api/workspaces/{ws}/agents/{agent['id']}/chat"
+    events = stream(admin, chat, {"query": "order 42", "preview": True})
+    assert "".join(e["text"] for e in events if e["event"] == "text") == "Checking: order 42. "
+    paused = next(e for e in events if e["event"] == "end")["message"]
+    assert paused["status"] == "paused" and paused["content"] == "Checking: order 42. "
+    form = paused["form"]
+    assert form["node_id"] == "ask" and form["form_content"] == "Refund order 42?"
+    assert [a["id"] for a in form["user_actions"]] == ["approve", "reject"]
+    assert [i["output_variable_name"] for i in form["inputs"]] == ["comment"]
+    conv = paused["conversation_id"]
+    run = admin.get(f"{base(ws, agent)}/runs/{paused['workflow_run_id']}").json()
+    assert run["status"] == "paused"
+    stored = admin.get(f"/api/workspaces/{ws}/conversations/{conv}").json()
+    assert stored["messages"][-1]["form"] == form, "the form is there when the conversation is opened again"
+
+    # The service that paused it is gone: a new one (as after a restart) has only the database.
+    services = live_server.app.state.services
+    services.chat.workflows = WorkflowRuns(services.chat.workflows.c)
+    answer = {"query": "Approve", "conversation_id": conv, "preview": True,
+              "human_input": {"action": "approve", "values": {"comment": "within 30 days"}}}  # fmt: skip
+    events = stream(admin, chat, answer)
+    assert "".join(e["text"] for e in events if e["event"] == "text") == "Refunded (within 30 days)."
+    done = next(e for e in events if e["event"] == "end")["message"]
+    assert done["status"] == "ok" and done["form"] is None and done["workflow_run_id"] == paused["workflow_run_id"]
+    run = admin.get(f"{base(ws, agent)}/runs/{paused['workflow_run_id']}").json()
+    assert run["status"] == "succeeded" and run["message_id"] == done["id"]
+    messages = admin.get(f"/api/workspaces/{ws}/conversations/{conv}").json()["messages"]
+    assert [(m["role"], m["status"]) for m in messages] == [("user", "ok"), ("assistant", "ok")] * 2
+
+    # Answered once: again (after the answer, or on the old answer) is refused before anything is stored.
+    again = admin.post(chat, json=answer)
+    assert_error(again, 409, "not_waiting_for_input")
+    on_old = admin.post(chat, json={**answer, "parent_id": paused["id"]})
+    assert_error(on_old, 409, "not_waiting_for_input")
+    assert len(admin.get(f"/api/workspaces/{ws}/conversations/{conv}").json()["messages"]) == 4
+
+
 def test_runs_are_refused_for_plain_agents(admin: Api, ws: str) -> None:
     r = admin.post(f"/api/workspaces/{ws}/agents", json={"name": unique("plain")})
     agent = r.json()

@@ -26,9 +26,15 @@ from hezi.agents.spec import AgentConfig, InputsInvalid, check_inputs
 from hezi.agents.tools.base import Tool
 from hezi.agents.tools.catalogue import ToolCatalogue
 from hezi.conversations import history
-from hezi.conversations.chatflow import WorkflowStep, WorkflowTurn
-from hezi.conversations.errors import ChatFileNotFound, ConversationNotFound, InvalidInputs, MessageNotFound
-from hezi.conversations.schemas import ChatRequest
+from hezi.conversations.chatflow import Resume, WorkflowStep, WorkflowTurn
+from hezi.conversations.errors import (
+    ChatFileNotFound,
+    ConversationNotFound,
+    InvalidInputs,
+    MessageNotFound,
+    WorkflowRunNotPaused,
+)
+from hezi.conversations.schemas import ChatRequest, HumanInputReply
 from hezi.conversations.service import conversation_public, message_public, owned
 from hezi.conversations.suggest import follow_ups
 from hezi.conversations.tasks import ChatTask, ChatTasks
@@ -64,6 +70,7 @@ class Prepared:
     attachments: list[tuple[str, str]]
     answer_id: uuid.UUID = field(default_factory=uuid.uuid4)
     canned: CannedAnswer | None = None  # given instead of the model's answer
+    resume: Resume | None = None  # a paused chatflow run this turn goes on with
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ class ChatService:
                 await db.flush()
             messages = await history.all_messages(db, conv.id)
             parent = _parent_of_question(messages, conv, body)
+            resume = _resume(messages, parent, body.human_input)
             files = await self._files(db, caller, workspace_id, body.files)
             question = Message(
                 conversation_id=conv.id,
@@ -167,7 +175,9 @@ class ChatService:
             conv.head_id = question.id = uuid.uuid4()
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(workspace_id, snapshot.config.tools)
             await db.commit()
-        return self._prepared(caller, conv, snapshot, tools, question, history.branch(messages, parent), files)
+        prepared = self._prepared(caller, conv, snapshot, tools, question, history.branch(messages, parent), files)
+        prepared.resume = resume
+        return prepared
 
     async def ask_app(
         self,
@@ -176,9 +186,11 @@ class ChatService:
         inputs: dict[str, Any],
         conversation_id: uuid.UUID | None,
         files: Sequence[uuid.UUID] = (),
+        human_input: HumanInputReply | None = None,
     ) -> Prepared:
         """A turn of an app's end user with the version the app serves. A conversation of another app or another
-        end user is not found; the inputs are checked against the served version's form."""
+        end user is not found; the inputs are checked against the served version's form. `human_input` answers
+        the form of the paused answer the conversation ends with."""
         async with self.sessionmaker() as db:
             if conversation_id is not None:
                 conv = await db.get(Conversation, conversation_id)
@@ -200,6 +212,7 @@ class ChatService:
                 db.add(conv)
                 await db.flush()
             messages = await history.all_messages(db, conv.id)
+            resume = _resume(messages, conv.head_id, human_input)
             attached = await _end_user_files(db, who, files)
             question = Message(
                 conversation_id=conv.id, parent_id=conv.head_id, role="user", content=query,
@@ -210,9 +223,10 @@ class ChatService:
             tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(who.workspace_id, snapshot.config.tools)
             await db.commit()
         earlier = history.branch(messages, question.parent_id)
-        canned = await self.canned(who, query) if self.canned is not None else None
+        canned = await self.canned(who, query) if self.canned is not None and resume is None else None
         return Prepared(
             canned=canned,
+            resume=resume,
             task=self.tasks.start(conv.workspace_id, None, owner=f"{who.app_id}:{who.end_user}"),
             conversation=conv,
             snapshot=snapshot,
@@ -379,6 +393,8 @@ class ChatService:
         await pump.close()
         if isinstance(run, WorkflowTurn):
             answer.workflow_run_id = run.started_id
+            if answer.status == "stopped" and run.form is not None and not pump.stop.is_set():
+                answer.status, answer.form = "paused", run.form  # waits for the form's answer (the next turn)
         if answer.status != "ok":  # what was said and spent until it ended
             answer.content = "".join(pump.text)
             answer.prompt_tokens = run.usage.prompt_tokens
@@ -490,6 +506,16 @@ def _parent_of_question(messages: list[Message], conv: Conversation, body: ChatR
             raise MessageNotFound("No such message in this conversation.")
         return body.parent_id
     return conv.head_id
+
+
+def _resume(messages: list[Message], parent: uuid.UUID | None, reply: HumanInputReply | None) -> Resume | None:
+    """The paused run a question with `human_input` goes on with: the one of the answer it follows."""
+    if reply is None:
+        return None
+    answer = next((m for m in messages if m.id == parent), None)
+    if answer is None or answer.status != "paused" or answer.workflow_run_id is None:
+        raise WorkflowRunNotPaused("The answer this follows is not waiting for input.", code="not_waiting_for_input")
+    return Resume(answer.workflow_run_id, dict(reply.values), reply.action)
 
 
 async def _end_user_files(db: AsyncSession, who: AppEndUser, ids: Sequence[uuid.UUID]) -> list[ChatFile]:

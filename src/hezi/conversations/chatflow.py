@@ -37,6 +37,15 @@ class WorkflowFailed(DomainError):
     code = "workflow_failed"
 
 
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """A turn that answers a paused answer's form: the run it goes on with, and what the person gave."""
+
+    run_id: uuid.UUID
+    values: dict[str, str]
+    action: str | None
+
+
 class WorkflowTurn:
     """Has what ChatService reads of an AgentRun: `events()`, and `usage`, `steps`, `citations` when it ends."""
 
@@ -46,15 +55,23 @@ class WorkflowTurn:
         self.usage = TokenUsage(0, 0)
         self.steps: tuple[Any, ...] = ()
         self.citations: tuple[Any, ...] = ()
+        self.form: dict[str, Any] | None = None  # the human-input form the run paused on, if it did
 
     async def events(self) -> AsyncIterator[AgentEvent | WorkflowStep]:
         turn, conv = self.turn, self.turn.conversation
-        prepared = await self.runs.start_turn(
-            turn.snapshot, conversation_id=conv.id, message_id=turn.answer_id, query=turn.question.content,
-            inputs=dict(conv.inputs), history=turn.history, stop=turn.task.stop, user_id=conv.user_id,
-            app_id=conv.app_id, end_user=conv.end_user,
-            files=[{"id": f["id"], "name": f["name"]} for f in turn.question.files or []],
-        )  # fmt: skip
+        if turn.resume is not None:
+            owner = f"{conv.app_id}:{conv.end_user}" if conv.app_id is not None else f"user:{conv.user_id}"
+            prepared = await self.runs.resume_turn(
+                turn.resume.run_id, conversation_id=conv.id, message_id=turn.answer_id, values=turn.resume.values,
+                action=turn.resume.action, stop=turn.task.stop, owner=owner, history=turn.history,
+            )  # fmt: skip
+        else:
+            prepared = await self.runs.start_turn(
+                turn.snapshot, conversation_id=conv.id, message_id=turn.answer_id, query=turn.question.content,
+                inputs=dict(conv.inputs), history=turn.history, stop=turn.task.stop, user_id=conv.user_id,
+                app_id=conv.app_id, end_user=conv.end_user,
+                files=[{"id": f["id"], "name": f["name"]} for f in turn.question.files or []],
+            )  # fmt: skip
         self.started_id = prepared.run_id
         chatflow = turn.snapshot.config.mode == "chatflow"
         text: list[str] = []
@@ -68,6 +85,8 @@ class WorkflowTurn:
             elif event.event == "node_finished":
                 tokens = int((event.data.get("execution_metadata") or {}).get("total_tokens") or 0)
                 self.usage = TokenUsage(0, self.usage.completion_tokens + tokens)
+            elif event.event == "human_input_required":
+                self.form = dict(event.data)
             elif event.event == "workflow_finished":
                 finished = event.data
             elif event.event == "error":
@@ -78,7 +97,7 @@ class WorkflowTurn:
         status = finished.get("status")
         if status in ("failed", "stopped") or not finished:
             if status == "stopped" or not finished:
-                return  # stopped (or paused for input): the chat stores what was said, as stopped
+                return  # stopped, or paused for input (then the chat stores the answer as paused, with the form)
             raise WorkflowFailed(str(finished.get("error") or "The workflow failed."))
         if not chatflow:
             answer = answer_of(finished.get("outputs") or {})

@@ -11,6 +11,23 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
+FieldName = Annotated[str, StringConstraints(max_length=64)]
+FieldText = Annotated[str, StringConstraints(max_length=20000)]
+
+
+class HumanInputReply(BaseModel):
+    """A person's answer to the form a paused chatflow answer shows: the button chosen and the fields' values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="the id of the user action (button) chosen; default the form's first"
+    )
+    values: dict[FieldName, FieldText] = Field(
+        default_factory=dict, max_length=50, description="output_variable_name → text"
+    )
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -23,6 +40,10 @@ class ChatRequest(BaseModel):
     edit_of: uuid.UUID | None = Field(default=None, description="a question to edit: the new one becomes its sibling")
     parent_id: uuid.UUID | None = Field(default=None, description="the message the question follows (default: head)")
     files: list[uuid.UUID] = Field(default_factory=list, max_length=5)
+    human_input: HumanInputReply | None = Field(
+        default=None,
+        description="answers the form of the paused answer this question follows; the workflow goes on from there",
+    )
 
 
 class RegenerateRequest(BaseModel):
@@ -59,7 +80,7 @@ class MessagePublic(BaseModel):
     parent_id: uuid.UUID | None
     role: Literal["user", "assistant"]
     content: str
-    status: Literal["ok", "error", "stopped"]
+    status: Literal["ok", "error", "stopped", "paused"]
     error: dict[str, Any] | None
     steps: list[dict[str, Any]]
     citations: list[dict[str, Any]]
@@ -73,6 +94,9 @@ class MessagePublic(BaseModel):
     created_at: datetime
     siblings: list[uuid.UUID] = Field(default_factory=list)
     workflow_run_id: uuid.UUID | None = None  # the run that gave a workflow agent's answer
+    # What a paused chatflow answer waits for (status "paused"): the human-input node's form, answered by sending
+    # the next question with `human_input`.
+    form: dict[str, Any] | None = None
 
 
 class ConversationPublic(BaseModel):

@@ -61,6 +61,7 @@ def message_public(m: Message, siblings: list[uuid.UUID] | None = None) -> Messa
         created_at=m.created_at,
         siblings=siblings or [m.id],
         workflow_run_id=m.workflow_run_id,
+        form=m.form if m.status == "paused" else None,
     )
 
 

@@ -30,7 +30,7 @@ from hezi.conversations.errors import InvalidInputs, NotWorkflowApp, WorkflowRun
 from hezi.conversations.workflow_context import Collaborators, workflow_context
 from hezi.conversations.workflow_support import graph_of
 from hezi.db.base import utcnow
-from hezi.db.tables import Agent, WorkflowNodeRun, WorkflowRun
+from hezi.db.tables import Agent, Message, WorkflowNodeRun, WorkflowRun
 from hezi.errors import DomainError
 from hezi.serving.usage import Attribution
 from hezi.workflows.events import WorkflowEvent
@@ -221,9 +221,41 @@ class WorkflowRuns:
                 raise WorkflowRunNotPaused(f"The run is {exists}, not waiting for input.")
             nodes = await db.scalar(select(func.count()).where(WorkflowNodeRun.run_id == run_id)) or 0
             await db.commit()
+        return self._resumed(row, nodes, user_owner(caller), None, values, action)
+
+    async def resume_turn(
+        self, run_id: uuid.UUID, *, conversation_id: uuid.UUID, message_id: uuid.UUID, values: dict[str, Any],
+        action: str | None, stop: asyncio.Event, owner: str, history: list[dict[str, Any]],
+    ) -> PreparedRun:  # fmt: skip
+        """A chatflow's run paused in this conversation, going on as the answer `message_id` (the turn that sent
+        the form's values); a second submission of the same pause finds it no longer paused (409)."""
+        async with self.c.sessionmaker() as db:
+            row = await db.scalar(
+                update(WorkflowRun)
+                .where(WorkflowRun.id == run_id, WorkflowRun.conversation_id == conversation_id)
+                .where(WorkflowRun.status == "paused")
+                .values(status="running", message_id=message_id)
+                .returning(WorkflowRun)
+            )
+            if row is None:
+                raise WorkflowRunNotPaused("The workflow is no longer waiting for input.", code="not_waiting_for_input")
+            # The answer that showed the form has been answered: it waits no longer (and cannot be answered twice).
+            await db.execute(
+                update(Message).where(Message.workflow_run_id == run_id, Message.status == "paused").values(status="ok")
+            )
+            nodes = await db.scalar(select(func.count()).where(WorkflowNodeRun.run_id == run_id)) or 0
+            await db.commit()
+        prepared = self._resumed(row, nodes, owner, stop, values, action)
+        prepared.history = history
+        return prepared
+
+    def _resumed(
+        self, row: WorkflowRun, nodes: int, owner: str, stop: asyncio.Event | None, values: dict[str, Any],
+        action: str | None,
+    ) -> PreparedRun:  # fmt: skip
         state = RunState.model_validate(row.state)
         graph = Graph.model_validate(row.graph)
-        task = self.tasks.start(row.id, row.workspace_id, user_owner(caller), None)
+        task = self.tasks.start(row.id, row.workspace_id, owner, stop)
         if action is not None:
             values = {**values, ACTION: action}  # the button chosen: the handle the node leaves by
         return PreparedRun(

@@ -29,7 +29,13 @@ from hezi.apps import admission, gate
 from hezi.apps.errors import AppPasswordRequired, AppSignInRequired, NotAppMember
 from hezi.conversations.app_conversations import AppConversations
 from hezi.conversations.errors import TaskNotFound
-from hezi.conversations.schemas import ConversationDetail, ConversationPublic, MessagePublic, Question
+from hezi.conversations.schemas import (
+    ConversationDetail,
+    ConversationPublic,
+    HumanInputReply,
+    MessagePublic,
+    Question,
+)
 from hezi.conversations.service import conversation_public, detail, message_public
 from hezi.serving.usage import Attribution
 
@@ -42,6 +48,7 @@ class WebChat(BaseModel):
     query: Question
     inputs: dict[str, Any] = Field(default_factory=dict)
     conversation_id: uuid.UUID | None = None
+    human_input: HumanInputReply | None = None  # answers the form the conversation's paused answer shows
 
 
 class PasswordBody(BaseModel):
@@ -132,7 +139,7 @@ async def chat(body: WebChat, visit: VisitDep, db: SessionDep, services: Service
     app, who = visit.app, visit.entry.who(visit.app)
     await db.close()  # the turn opens its own short sessions: no connection is held while the model answers
     await gate.admit(services.limiter, app)
-    turn = await services.chat.ask_app(who, body.query, body.inputs, body.conversation_id)
+    turn = await services.chat.ask_app(who, body.query, body.inputs, body.conversation_id, human_input=body.human_input)
     attribution = Attribution(
         workspace_id=app.workspace_id, user_id=who.creator, app_id=app.id, conversation_id=turn.conversation.id,
         token_limited=gate.token_limited(app),

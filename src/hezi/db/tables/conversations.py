@@ -53,7 +53,7 @@ class Message(Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("messages.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # user | assistant
     content: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="ok")  # ok | error | stopped
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="ok")  # ok | error | stopped | paused
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # {"code", "message"}
     # Tool steps of the answer: [{index, tool, arguments, result, error, elapsed_ms, tokens}].
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
@@ -71,6 +71,8 @@ class Message(Base):
     )
     # The workflow run that gave this answer (a chatflow's turn), if one did.
     workflow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("workflow_runs.id", ondelete="SET NULL"))
+    # The human-input form a paused chatflow answer waits on: {node_id, title, form_content, inputs, user_actions}.
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     rating: Mapped[str | None] = mapped_column(String(8))  # like | dislike
     feedback: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

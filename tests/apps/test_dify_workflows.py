@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -204,3 +205,42 @@ def test_an_llm_node_answers_on_the_bundled_model(model_server: LiveServer) -> N
     detail = api.get(f"/api/workspaces/{ws}/agents/{app['agent']['id']}/workflow/runs/{done.workflow_run_id}").json()
     llm_run = next(n for n in detail["nodes"] if n["node_id"] == "llm")
     assert llm_run["tokens"] > 0 and llm_run["outputs"]["text"] == done.data.outputs["text"]
+
+
+def test_a_chatflows_conversation_variables_carry_from_turn_to_turn(live_server: LiveServer, admin: Api) -> None:
+    """A Dify chatflow with conversation variables, imported as Dify exports it: each turn's assigner writes them,
+    the next turn reads what the last one left, Dify's conversation-variables routes list them with their types and
+    change them (checked against the type), and another conversation starts from the defaults."""
+    ws = str(admin.create_workspace()["id"])
+    dsl = (Path(__file__).parents[1] / "workflows" / "fixtures" / "dify" / "chatflow_v0.6.0_counter.yml").read_bytes()
+    agent = admin.post(f"/api/workspaces/{ws}/agents/import", content=dsl, headers={"Content-Type": "text/yaml"})
+    assert agent.status_code == 201, agent.text
+    agent_id = agent.json()["id"]
+    assert admin.post(f"/api/workspaces/{ws}/agents/{agent_id}/publish", json={}).status_code == 201
+    made = make_app(admin, ws, agent_id=agent_id, name="Counter")
+    key = admin.post(f"/api/workspaces/{ws}/apps/{made['id']}/keys", json={"name": "k"}).json()["key"]
+
+    with httpx.Client(base_url=live_server.url, timeout=120, headers={"Authorization": f"Bearer {key}"}) as http:
+
+        def ask(query: str, conversation: str = "") -> dict[str, Any]:
+            body = {"query": query, "user": "gus", "response_mode": "blocking", "conversation_id": conversation}
+            r = http.post("/v1/chat-messages", json=body)
+            assert r.status_code == 200, r.text
+            return dict(r.json())
+
+        first = ask("apples")
+        conv = first["conversation_id"]
+        assert first["answer"] == "Turn 1" and ask("pears", conv)["answer"] == "Turn 2"
+        listed = http.get(f"/v1/conversations/{conv}/variables", params={"user": "gus"}).json()["data"]
+        assert [(v["name"], v["value_type"], v["value"]) for v in listed] == [
+            ("turns", "number", "2"), ("asked", "array[string]", '["apples", "pears"]'),
+        ]  # fmt: skip
+        assert listed[0]["description"] == "how many turns this conversation has had"
+
+        turns = listed[0]["id"]
+        changed = http.put(f"/v1/conversations/{conv}/variables/{turns}", json={"value": 10, "user": "gus"})
+        assert changed.status_code == 200 and changed.json()["value"] == "10", changed.text
+        assert ask("plums", conv)["answer"] == "Turn 11"
+        wrong = http.put(f"/v1/conversations/{conv}/variables/{turns}", json={"value": "many", "user": "gus"})
+        assert wrong.status_code == 400, wrong.text
+        assert ask("figs")["answer"] == "Turn 1"  # a new conversation starts from the declared defaults

@@ -30,6 +30,7 @@ IMPORTABLE = {
     "workflow_v0.3.1_shopping_list.yml": "workflow",
     "workflow_v0.4.0_leave_request.yml": "workflow",
     "chatflow_v0.6.0_square.yml": "chatflow",
+    "chatflow_v0.6.0_counter.yml": "chatflow",
     "workflow_v0.7.0_grade.yml": "workflow",
 }
 
@@ -234,16 +235,29 @@ def test_a_dify_builtin_tool_hezi_also_has_is_kept() -> None:
     assert tool is not None and tool.data["provider_id"] == "builtin" and tool.version == "1"
 
 
-def test_conversation_variables_are_refused_by_field() -> None:
-    def add(doc: dict[str, Any]) -> None:
-        doc["workflow"]["conversation_variables"] = [
-            {"id": "c1", "name": "topic", "value": "", "value_type": "string", "description": ""}
-        ]
+def test_conversation_variables_are_imported_checked_and_exported() -> None:
+    """Dify's conversation variables become the graph's (type, default, description); a node reading one that is not
+    declared is an unbound variable; the export writes them back as Dify has them."""
+    g = import_dify(text("chatflow_v0.6.0_counter.yml")).graph
+    declared = [(v.name, v.type, v.value, v.description) for v in g.conversation_variables]
+    assert declared == [("turns", "number", 0, "how many turns this conversation has had"),
+                        ("asked", "array[string]", [], "every question asked so far")]  # fmt: skip
+    assert g.conversation_defaults() == {"turns": 0, "asked": []} and validate(g) == []
 
-    with pytest.raises(DslRefused) as caught:
-        import_dify(edit("chatflow_v0.6.0_square.yml", add))
-    assert caught.value.problems[0].field == "workflow.conversation_variables"
-    assert "topic" in caught.value.problems[0].message
+    again = import_dify(export_dify(g, name="Counter"))
+    assert again.graph.conversation_variables == g.conversation_variables
+    assert load_yaml(export_yaml(g, name="Counter")).graph.conversation_variables == g.conversation_variables
+
+    undeclared = g.model_copy(update={"conversation_variables": g.conversation_variables[:1]})
+    problems = validate(undeclared)
+    assert [(p.node_id, p.code) for p in problems] == [("1766000000002", "unbound_variable")], problems
+    assert "conversation.asked" in problems[0].message
+
+    def duplicate(doc: dict[str, Any]) -> None:
+        doc["workflow"]["conversation_variables"].append(dict(doc["workflow"]["conversation_variables"][0]))
+
+    with pytest.raises(DslRefused):
+        import_dify(edit("chatflow_v0.6.0_counter.yml", duplicate))
 
 
 def test_a_graph_that_does_not_validate_is_refused_with_every_problem() -> None:

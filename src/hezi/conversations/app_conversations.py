@@ -3,10 +3,12 @@ user's name together), as Dify's service API serves them. Plain data out; the HT
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,7 @@ from hezi.conversations.service import attachment_text
 from hezi.db.base import utcnow
 from hezi.db.tables import Agent, ChatFile, Conversation, Message
 from hezi.errors import NotFound
+from hezi.workflows.graph import ConversationVar, Graph
 
 
 @dataclass(frozen=True)
@@ -145,11 +148,19 @@ def variable_id(conversation_id: uuid.UUID, name: str) -> uuid.UUID:
 
 
 async def conversation_variables(db: AsyncSession, conv: Conversation) -> tuple[AgentConfig, list[Variable]]:
-    """The conversation's variables in the form's order, with the config of the version it talks to."""
+    """The conversation's variables with the config of the version it talks to: a chatflow's declared conversation
+    variables as its turns left them, else the agent's input form as the conversation filled it, in order."""
     agent = await db.get(Agent, conv.agent_id)
     if agent is None:
         raise ConversationNotFound("Conversation Not Exists.", code="conversation_not_exists")
     config = (await AgentService(db).config_for(agent, conv.agent_version)).config
+    if config.mode == "chatflow":
+        declared = _declared(config)
+        stored = conv.variables or {}
+        return config, [
+            Variable(variable_id(conv.id, v.name), v.name, v.type, v.description, stored.get(v.name, v.value), conv)
+            for v in declared
+        ]
     out = [
         Variable(
             variable_id(conv.id, spec.variable),
@@ -170,6 +181,12 @@ async def set_variable(db: AsyncSession, conv: Conversation, var_id: uuid.UUID, 
     found = next((v for v in variables if v.id == var_id), None)
     if found is None:
         raise NotFound("Conversation Variable Not Exists.", code="conversation_variable_not_exists")
+    if config.mode == "chatflow":  # a workflow conversation variable: its declared type decides
+        value = _typed(found.kind, value, found.name)
+        conv.variables = {**(conv.variables or {}), found.name: value}
+        conv.updated_at = utcnow()
+        await db.commit()
+        return Variable(found.id, found.name, found.kind, found.label, value, conv)
     try:
         checked = check_inputs(config, {**(conv.inputs or {}), found.name: value})
     except InputsInvalid as exc:
@@ -178,3 +195,26 @@ async def set_variable(db: AsyncSession, conv: Conversation, var_id: uuid.UUID, 
     conv.updated_at = utcnow()
     await db.commit()
     return Variable(found.id, found.name, found.kind, found.label, checked.get(found.name), conv)
+
+
+def _declared(config: AgentConfig) -> list[ConversationVar]:
+    try:
+        return Graph.model_validate(config.workflow or {}).conversation_variables
+    except ValidationError:  # a published graph validated; a broken draft has no variables to show
+        return []
+
+
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "number": (int, float), "boolean": bool, "object": dict,
+}  # fmt: skip
+
+
+def _typed(kind: str, value: Any, name: str) -> Any:
+    """A value for a conversation variable of type `kind`, as Dify's clients send it (numbers may come as text)."""
+    if kind == "number" and isinstance(value, str):
+        with contextlib.suppress(ValueError):  # left as it is: refused below
+            value = float(value) if "." in value else int(value)
+    wanted = _PYTHON_TYPES.get(kind, list if kind.startswith("array") else object)
+    if (isinstance(value, bool) and kind == "number") or not isinstance(value, wanted):
+        raise InvalidInputs(f"{name} must be a {kind}.", details={"field": name})
+    return value

@@ -71,6 +71,7 @@ class WorkflowTurn:
                 inputs=dict(conv.inputs), history=turn.history, stop=turn.task.stop, user_id=conv.user_id,
                 app_id=conv.app_id, end_user=conv.end_user,
                 files=[{"id": f["id"], "name": f["name"]} for f in turn.question.files or []],
+                variables=conv.variables,
             )  # fmt: skip
         self.started_id = prepared.run_id
         chatflow = turn.snapshot.config.mode == "chatflow"

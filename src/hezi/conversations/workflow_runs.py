@@ -30,7 +30,7 @@ from hezi.conversations.errors import InvalidInputs, NotWorkflowApp, WorkflowRun
 from hezi.conversations.workflow_context import Collaborators, workflow_context
 from hezi.conversations.workflow_support import graph_of
 from hezi.db.base import utcnow
-from hezi.db.tables import Agent, Message, WorkflowNodeRun, WorkflowRun
+from hezi.db.tables import Agent, Conversation, Message, WorkflowNodeRun, WorkflowRun
 from hezi.errors import DomainError
 from hezi.serving.usage import Attribution
 from hezi.workflows.events import WorkflowEvent
@@ -92,6 +92,7 @@ class PreparedRun:
     resume_values: dict[str, Any] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     nodes_before: int = 0  # node rows a resumed run already has
+    conversation: dict[str, Any] | None = None  # a chatflow turn's conversation variables as the last turn left them
 
     @property
     def run_id(self) -> uuid.UUID:
@@ -152,8 +153,10 @@ class WorkflowRuns:
         self, snapshot: AgentSnapshot, *, conversation_id: uuid.UUID, message_id: uuid.UUID, query: str,
         inputs: dict[str, Any], history: list[dict[str, Any]], stop: asyncio.Event, user_id: uuid.UUID | None,
         app_id: uuid.UUID | None, end_user: str | None, files: list[dict[str, Any]] | None = None,
+        variables: dict[str, Any] | None = None,
     ) -> PreparedRun:  # fmt: skip
-        """A chat turn answered by a workflow agent (the chat has checked who asks, and the inputs)."""
+        """A chat turn answered by a workflow agent (the chat has checked who asks, and the inputs); `variables`
+        are the conversation's, as its last turn left them (stored again when this one ends)."""
         triggered = "app-run" if app_id is not None else "chat"
         row = _row(snapshot, triggered, user_id=user_id, app_id=app_id, end_user=end_user)
         row.conversation_id, row.message_id = conversation_id, message_id
@@ -164,6 +167,7 @@ class WorkflowRuns:
                 conversation_id=str(conversation_id), checked=True, stop=stop,
             )  # fmt: skip
         prepared.history = history
+        prepared.conversation = dict(variables or {})
         return prepared
 
     async def _start(
@@ -274,7 +278,7 @@ class WorkflowRuns:
         )  # fmt: skip
         run = Executor(
             p.graph, ctx, run_id=str(row.id), inputs=p.inputs, sys=p.sys, stop=p.task.stop, resume=p.state,
-            resume_values=p.resume_values, workflow_id=str(row.agent_id),
+            resume_values=p.resume_values, workflow_id=str(row.agent_id), conversation=p.conversation,
         )  # fmt: skip
         record = _Record(p.nodes_before)
         events: AsyncGenerator[WorkflowEvent] = run.events()  # type: ignore[assignment]
@@ -320,6 +324,12 @@ class WorkflowRuns:
             row.state = run.state.model_dump(mode="json") if status == "paused" and run.state is not None else None
             row.finished_at = None if status == "paused" else utcnow()
             db.add_all(record.rows(p.run_id, run.traces))
+            if row.conversation_id is not None and run.conversation:  # what its assigners wrote, for the next turn
+                await db.execute(
+                    update(Conversation)
+                    .where(Conversation.id == row.conversation_id)
+                    .values(variables=_json(run.conversation))
+                )
             await db.commit()
 
     # -- stopping -------------------------------------------------------------------------------------------------

@@ -125,8 +125,8 @@ class WorkflowRun:
         self.pool = VariablePool(pool_values)
         self.pool.put("sys", self.sys)
         self.pool.put("env", {e.name: e.value for e in self.plan.graph.environment})
-        if conversation is not None or "conversation" not in pool_values:
-            self.pool.put("conversation", dict(conversation or {}))
+        if conversation is not None or "conversation" not in pool_values:  # a resumed run has them in its state
+            self.pool.put("conversation", {**self.plan.graph.conversation_defaults(), **(conversation or {})})
         self.conversation: dict[str, Any] = self.pool.values["conversation"]
         self._log: list[tuple[str, str | None]] = list(resume.log) if resume else []
         self._waiting: dict[str, dict[str, Any]] = {}

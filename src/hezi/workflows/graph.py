@@ -15,10 +15,11 @@ loop repeats its body; no edge inside leads back).
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 VarType = Literal[
     "string", "number", "boolean", "object", "file",
@@ -90,6 +91,19 @@ class EnvVar(BaseModel):
     value: Any = None
 
 
+class ConversationVar(BaseModel):
+    """A variable of a chatflow's conversation (Dify's conversation variables), read and written (by a variable
+    assigner) as ["conversation", name]: it starts at `value` in each new conversation and keeps what its turns
+    wrote to it for the next ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+    type: VarType = "string"
+    value: Any = None
+    description: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class Graph(BaseModel):
     """A workflow: `mode` "workflow" runs once on its start inputs and ends at End nodes (Dify's workflow apps);
     "chatflow" answers a chat turn, streaming its Answer nodes (Dify's advanced-chat)."""
@@ -100,6 +114,19 @@ class Graph(BaseModel):
     nodes: Annotated[list[Node], Field(max_length=1000)] = Field(default_factory=list)
     edges: Annotated[list[Edge], Field(max_length=5000)] = Field(default_factory=list)
     environment: Annotated[list[EnvVar], Field(max_length=100)] = Field(default_factory=list)
+    conversation_variables: Annotated[list[ConversationVar], Field(max_length=100)] = Field(default_factory=list)
+
+    @field_validator("conversation_variables")
+    @classmethod
+    def _unique_conversation_variables(cls, variables: list[ConversationVar]) -> list[ConversationVar]:
+        names = [v.name for v in variables]
+        if len(set(names)) != len(names):
+            raise ValueError("each conversation variable needs its own name")
+        return variables
+
+    def conversation_defaults(self) -> dict[str, Any]:
+        """The conversation variables as a new conversation starts with them."""
+        return {v.name: copy.deepcopy(v.value) for v in self.conversation_variables}
 
     def node(self, node_id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == node_id), None)

@@ -29,7 +29,6 @@ SYS_VARIABLES: dict[str, VarType] = {
     "app_id": "string",
 }
 FAIL_BRANCH = "fail-branch"
-FREE_NAMESPACES = ("conversation",)  # the chat's variables: declared by the app, not the graph
 
 
 def built_nodes(graph: Graph, problems: list[Problem] | None = None) -> dict[str, NodeType[Any]]:
@@ -245,6 +244,7 @@ def _variable_problems(
             mask |= ancestors.get(p, 0) | bit[p]
         ancestors[n] = mask
     env = {e.name: e.type for e in graph.environment}
+    conversation = {v.name: v.type for v in graph.conversation_variables}
     problems: list[Problem] = []
     for node in graph.nodes:
         b = built.get(node.id)
@@ -260,7 +260,7 @@ def _variable_problems(
             visible |= ancestors.get(parent, 0)
             parent = by_id[parent].parent_id
         for read in b.reads():
-            problem = _check_read(read.selector, read.type, visible, containers, bit, by_id, built, env)
+            problem = _check_read(read.selector, read.type, visible, containers, bit, by_id, built, env, conversation)
             if problem is not None:
                 code, message = problem
                 problems.append(Problem(node_id=node.id, field=read.field, code=code, message=message))
@@ -276,18 +276,21 @@ def _check_read(
     by_id: dict[str, Node],
     built: dict[str, NodeType[Any]],
     env: dict[str, VarType],
+    conversation: dict[str, VarType],
 ) -> tuple[str, str] | None:
     if len(selector) < 2:
         return "unbound_variable", "Choose a variable."
     source, name = selector[0], selector[1]
     shown = ".".join(selector)
-    if source in FREE_NAMESPACES:
-        return None
     produced: VarType | None
     if source == "sys":
         produced = SYS_VARIABLES.get(name)
     elif source == "env":
         produced = env.get(name)
+    elif source == "conversation":
+        produced = conversation.get(name)
+        if produced is None:
+            return "unbound_variable", f"{shown}: declare the conversation variable {name} first."
     elif source not in by_id:
         return "unbound_variable", f"{shown}: there is no node {source}."
     elif source in containers:

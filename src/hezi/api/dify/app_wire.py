@@ -14,6 +14,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from hezi.agents.spec import FIELD_KINDS
+
 
 def _usage(message: dict[str, Any]) -> dict[str, Any]:
     usage = message.get("usage") or {}
@@ -155,9 +157,14 @@ def sse(payload: dict[str, Any]) -> bytes:
 
 def variable(v: Any) -> dict[str, Any]:
     """A conversation variable as Dify lists it (`Variable` of conversations.app_conversations)."""
+    if v.kind in FIELD_KINDS:  # an input form's field (a chatflow's number too: the same answer)
+        value_type = "number" if v.kind == "number" else "string"
+        value = "" if v.value is None else str(v.value)
+    else:  # a chatflow's conversation variable: its declared type; objects and arrays as JSON, as Dify sends them
+        value_type = v.kind
+        value = v.value if isinstance(v.value, str) else json.dumps(v.value, ensure_ascii=False)
     return {
-        "id": str(v.id), "name": v.name, "value_type": "number" if v.kind == "number" else "string",
-        "value": "" if v.value is None else str(v.value), "description": v.label,
+        "id": str(v.id), "name": v.name, "value_type": value_type, "value": value, "description": v.label,
         "created_at": int(v.conversation.created_at.timestamp()),
         "updated_at": int(v.conversation.updated_at.timestamp()),
     }  # fmt: skip

@@ -35,6 +35,8 @@ class Conversation(Timestamped, Base):
     # "auto" until a person renames it: an auto title may be replaced, a chosen one never.
     title_source: Mapped[str] = mapped_column(String(8), nullable=False, default="auto")
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # A chatflow's conversation variables as its turns left them (hezi.workflows.graph.ConversationVar).
+    variables: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     # The newest message of the branch being shown; the history is its chain of parents.
     head_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(

@@ -27,7 +27,7 @@ from hezi.workflows.dsl.errors import DslRefused, InvalidWorkflowFile
 from hezi.workflows.dsl.legacy import upgrade_selectors
 from hezi.workflows.dsl.models import ModelMap
 from hezi.workflows.dsl.yamlio import load_mapping
-from hezi.workflows.graph import Edge, EnvVar, Graph, Node, Problem
+from hezi.workflows.graph import ConversationVar, Edge, EnvVar, Graph, Node, Problem
 
 Version = tuple[int, int, int]
 OLDEST: Version = (0, 1, 0)
@@ -207,9 +207,11 @@ class _Mapper:
         nodes = [n for n in (self.node(r, i) for i, r in enumerate(raw_nodes)) if n is not None]
         edges = [e for e in (self.edge(r, i) for i, r in enumerate(raw_edges)) if e is not None]
         environment = self.environment(workflow.get("environment_variables"))
-        self.conversation(workflow.get("conversation_variables"))
+        conversation = self.conversation(workflow.get("conversation_variables"))
         try:
-            return Graph(mode=self.mode, nodes=nodes, edges=edges, environment=environment)
+            return Graph(
+                mode=self.mode, nodes=nodes, edges=edges, environment=environment, conversation_variables=conversation
+            )
         except ValidationError as exc:
             for err in exc.errors():
                 self.problems.append(Problem(field=".".join(map(str, err["loc"])), code="invalid_graph",
@@ -355,12 +357,20 @@ class _Mapper:
                 self.problems.append(Problem(field=field, code="invalid_variable", message=exc.errors()[0]["msg"]))
         return out
 
-    def conversation(self, raw: Any) -> None:
-        if isinstance(raw, list) and raw:
-            names = ", ".join(str(v.get("name")) for v in raw if isinstance(v, dict))
-            self.problems.append(Problem(field="workflow.conversation_variables", code="unsupported_feature",
-                                         message=f"conversation variables ({names}) are not supported by hezi "
-                                                 "workflows yet"))  # fmt: skip
+    def conversation(self, raw: Any) -> list[ConversationVar]:
+        out: list[ConversationVar] = []
+        for i, var in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(var, dict):
+                continue
+            try:
+                out.append(ConversationVar(
+                    name=var.get("name"), type=var.get("value_type", "string"), value=var.get("value"),
+                    description=str(var.get("description") or "")[:500],
+                ))  # fmt: skip
+            except ValidationError as exc:
+                self.problems.append(Problem(field=f"workflow.conversation_variables[{i}]", code="invalid_variable",
+                                             message=exc.errors()[0]["msg"]))  # fmt: skip
+        return out
 
 
 def _list(value: Any, field: str) -> list[Any]:

@@ -68,9 +68,14 @@ def export_dify(
          "selector": ["env", v.name]}
         for v in graph.environment
     ]  # fmt: skip
+    conversation = [
+        {"name": v.name, "value": v.value, "value_type": v.type, "id": f"conversation-{v.name}",
+         "description": v.description, "selector": ["conversation", v.name]}
+        for v in graph.conversation_variables
+    ]  # fmt: skip
     doc = {
         "version": dotted(NEWEST), "kind": "app", "app": app, "dependencies": [],
-        "workflow": {"conversation_variables": [], "environment_variables": env, "features": features,
+        "workflow": {"conversation_variables": conversation, "environment_variables": env, "features": features,
                      "graph": {"nodes": nodes, "edges": edges, "viewport": {"x": 0, "y": 0, "zoom": 1}}},
     }  # fmt: skip
     return dump(doc)

@@ -1,4 +1,5 @@
-"""message forms: the human-input form a chatflow's paused answer waits on (status paused)
+"""chatflows in the chat: the human-input form a paused answer waits on (status paused), and a conversation's
+workflow conversation variables
 
 Revision ID: 0016
 Revises: 0015
@@ -19,7 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("messages", sa.Column("form", postgresql.JSONB(), nullable=True))
+    op.add_column(
+        "conversations",
+        sa.Column("variables", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("conversations", "variables")
     op.drop_column("messages", "form")

@@ -69,6 +69,20 @@ def test_variables_must_come_from_upstream_with_a_compatible_type() -> None:
     assert mismatch.field == "iterator_selector"
 
 
+def test_human_input_cannot_wait_inside_a_container() -> None:
+    form = {"form_content": "ok?", "user_actions": [{"id": "yes", "title": "Yes"}]}
+    g = graph(
+        [start(q="array[string]"),
+         node("it", "iteration", {"iterator_selector": ["start", "q"], "output_selector": ["ask", "__action_id"],
+                                  "start_node_id": "ask"}),
+         node("ask", "human-input", form, parent_id="it"), end(out=["it", "output"])],
+        chain("start", "it", "end"),
+    )  # fmt: skip
+    problems = [p for p in validate(g) if p.code == "pause_in_container"]
+    assert [(p.node_id, p.field) for p in problems] == [("ask", "parent_id")]
+    assert "before or after" in problems[0].message
+
+
 def test_bad_settings_are_reported_on_their_field() -> None:
     g = graph(
         [start(), node("h", "http-request", {"method": "fetch", "url": ""}), node("x", "teleport"),

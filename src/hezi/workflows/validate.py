@@ -86,6 +86,11 @@ def validate(graph: Graph) -> list[Problem]:
                         message="The node is inside something that is not an iteration or loop.",
                     )
                 )
+            elif node.type == "human-input":  # a pause keeps one node's form, not one per item or round
+                problems.append(Problem(
+                    node_id=node.id, field="parent_id", code="pause_in_container",
+                    message="Human input cannot wait inside an iteration or loop: put it before or after.",
+                ))  # fmt: skip
         elif node.type in MARKERS:
             problems.append(
                 Problem(node_id=node.id, code="bad_parent", message=f"A {node.type} belongs in a container.")

@@ -312,12 +312,15 @@ def agents_create(
 @agents_cli.command("export")
 def agents_export(
     name: Annotated[str, typer.Argument(help="the agent's name (or id)")],
+    dify: Annotated[bool, typer.Option("--dify", help="a workflow agent as a Dify DSL file")] = False,
     url: cli_client.UrlOption = None,
     api_key: cli_client.ApiKeyOption = None,
 ) -> None:
-    """Print the agent's draft as an agent file (YAML): `hezi agents export NAME > NAME.yaml`."""
+    """Print the agent's draft as an agent file (YAML): `hezi agents export NAME > NAME.yaml`; a workflow agent with
+    --dify as a Dify DSL file that Dify imports."""
     with cli_client.reporting(), cli_client.Client.from_env(url, api_key) as client:
-        text = client.request("GET", client.workspace_path(f"/agents/{_agent_id(client, name)}/export")).text
+        path = client.workspace_path(f"/agents/{_agent_id(client, name)}/export")
+        text = client.request("GET", path, params={"format": "dify" if dify else "hezi"}).text
     sys.stdout.write(text)
 
 

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from hezi.conversations.workflow_runs import WorkflowRuns
+from hezi.workflows.dsl import import_dify
 from tests.conftest import LiveServer
 from tests.helpers import Api, assert_error, unique, wait_for
 
@@ -291,6 +292,20 @@ def test_dify_dsl_files_import_as_workflow_agents(admin: Api, ws: str) -> None:
     again = admin.post(f"/api/workspaces/{ws}/agents/import", params={"replace": "true"}, content=exported,
                        headers={"Content-Type": "text/yaml"})  # fmt: skip
     assert again.status_code == 201 and again.json()["config"]["workflow"] == agent["config"]["workflow"]
+    # Exported as a Dify file, it reads back as the same graph (what Dify imports); a plain agent has none, and
+    # what Dify cannot hold (a Human input node) is named by node.
+    dify = admin.get(f"/api/workspaces/{ws}/agents/{agent['id']}/export", params={"format": "dify"})
+    assert dify.status_code == 200 and dify.headers["content-disposition"].endswith("-Greeting.yml"), dify.headers
+    back = import_dify(dify.text)
+    assert back.mode == "workflow" and back.name == "问候 Greeting"
+    assert back.graph.model_dump(mode="json") == agent["config"]["workflow"]
+    plain = admin.post(f"/api/workspaces/{ws}/agents", json={"name": unique("plain")}).json()
+    assert_error(admin.get(f"/api/workspaces/{ws}/agents/{plain['id']}/export", params={"format": "dify"}), 400,
+                 "not_a_workflow")  # fmt: skip
+    human = make_workflow(admin, ws, human_graph())
+    refused = assert_error(admin.get(f"/api/workspaces/{ws}/agents/{human['id']}/export", params={"format": "dify"}),
+                           422, "dify_export_refused")  # fmt: skip
+    assert [p.get("node_id") for p in refused["details"]["problems"]] == ["ask"]
 
     # What cannot be mapped is refused by node, and nothing is imported.
     before = admin.get(f"/api/workspaces/{ws}/agents").json()["count"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hezi.errors import Conflict, NotFound, Unprocessable
+from hezi.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 
 class AgentNotFound(NotFound):
@@ -65,3 +65,9 @@ class WorkflowInvalid(Unprocessable):
             details={"problems": [p.model_dump(mode="json") for p in problems]},
         )
         self.problems = list(problems)
+
+
+class NotAWorkflow(InvalidInput):
+    """What only a workflow or chatflow agent has (runs, a Dify DSL export) asked of a plain agent."""
+
+    code = "not_a_workflow"

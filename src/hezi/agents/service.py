@@ -25,6 +25,7 @@ from hezi.agents.errors import (
     AgentVersionNotFound,
     InvalidAgentConfig,
     InvalidAgentFile,
+    NotAWorkflow,
     UnknownTemplate,
 )
 from hezi.agents.schemas import (
@@ -237,10 +238,19 @@ class AgentService:
             raise UnknownTemplate(template_id)
         return found
 
-    async def export(self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID) -> AgentExport:
-        """The draft as an agent file, with the names of the knowledge bases and tool providers it uses."""
+    async def export(
+        self, caller: Caller, workspace_id: uuid.UUID, agent_id: uuid.UUID, dify: bool = False
+    ) -> AgentExport:
+        """The draft as an agent file, with the names of the knowledge bases and tool providers it uses; with `dify`
+        a workflow agent's draft as a Dify DSL file instead (422 `dify_export_refused` naming by node what Dify's
+        format cannot hold)."""
         agent = await self.find(caller, workspace_id, agent_id)
         config = AgentConfig.model_validate(agent.config)
+        if dify:
+            if config.mode == "agent" or self.workflows is None:
+                raise NotAWorkflow("Only workflow and chatflow agents export as Dify DSL files.")
+            text = self.workflows.export_dify(config, name=agent.name, icon=agent.icon, description=agent.description)
+            return AgentExport(filename=_filename(agent.name).removesuffix(".yaml") + ".yml", text=text)
         kbs, providers = await references.names(self.db, workspace_id, config)
         doc = files.AgentFile(
             name=agent.name, icon=agent.icon, description=agent.description, config=config,

@@ -43,6 +43,10 @@ class WorkflowSupport(Protocol):
         """A Dify DSL file (`kind: app`) as an agent file, or None when `text` is not one (then it is hezi's own)."""
         ...
 
+    def export_dify(self, config: AgentConfig, *, name: str, icon: str, description: str) -> str:
+        """A workflow agent's config as a Dify DSL file (`kind: app`)."""
+        ...
+
     def templates(self, lang: str) -> list[TemplatePublic]:
         """The workflow templates (hezi.workflows.templates) in a language, each as a workflow agent's config."""
         ...

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hezi.accounts.principal import Caller
+from hezi.agents.errors import WorkflowInvalid
 from hezi.agents.files import AgentFile, field_path
 from hezi.agents.schemas import TemplatePublic
 from hezi.agents.service import AgentService
@@ -19,6 +20,7 @@ from hezi.agents.workflow_port import GraphProblem
 from hezi.db.tables import Deployment, KnowledgeBase, Model, Provider
 from hezi.workflows import templates as workflow_templates
 from hezi.workflows.dsl.dify import import_dify
+from hezi.workflows.dsl.dify_export import export_dify
 from hezi.workflows.dsl.yamlio import load_mapping
 from hezi.workflows.graph import Graph, Problem
 from hezi.workflows.validate import validate
@@ -85,6 +87,19 @@ class WorkflowSupport:
             suggested_follow_ups=dsl.suggested_follow_ups, citations=dsl.citations,
         )  # fmt: skip
         return AgentFile(name=dsl.name, icon=dsl.icon[:32] or "🤖", description=dsl.description[:2000], config=config)
+
+    def export_dify(self, config: AgentConfig, *, name: str, icon: str, description: str) -> str:
+        graph, problems = graph_of(config)
+        if graph is None:
+            raise WorkflowInvalid(problems)
+        return export_dify(
+            graph,
+            name=name,
+            icon=icon,
+            description=description,
+            opening_statement=config.opening_statement,
+            suggested_questions=list(config.suggested_questions),
+        )
 
     def templates(self, lang: str) -> list[TemplatePublic]:
         out = []

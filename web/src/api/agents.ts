@@ -34,6 +34,8 @@ export interface ToolRef {
 }
 
 export interface AgentConfig {
+  /** "workflow" and "chatflow" agents run their graph (`config.workflow`, see pages/workflows) instead of the model loop. */
+  mode: "agent" | "workflow" | "chatflow";
   model: string;
   model_params: ModelParams;
   system_prompt: string;
@@ -270,8 +272,8 @@ export function wsPaths(ws: string) {
 }
 
 /** Downloads an agent as its YAML file (what `hezi agents import` reads). */
-export async function downloadAgentYaml(ws: string, agent: AgentPublic): Promise<void> {
-  const response = await fetch(`${wsPaths(ws).agent(agent.id)}/export`, {
+export async function downloadAgentYaml(ws: string, agent: AgentPublic, format: "hezi" | "dify" = "hezi"): Promise<void> {
+  const response = await fetch(`${wsPaths(ws).agent(agent.id)}/export?format=${format}`, {
     credentials: "same-origin",
     headers: { ...CSRF_HEADER, Accept: "text/yaml" },
   });

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -116,8 +116,18 @@ async def agent_versions(
     response_class=Response,
     responses={200: {"content": {"text/yaml": {"schema": {"type": "string"}}}, "description": "the agent file"}},
 )
-async def export_agent(workspace_id: uuid.UUID, agent_id: uuid.UUID, caller: CallerDep, agents: AgentsDep) -> Response:
-    out = await agents.export(caller, workspace_id, agent_id)
+async def export_agent(
+    workspace_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    caller: CallerDep,
+    agents: AgentsDep,
+    format: Annotated[
+        Literal["hezi", "dify"], Query(description="hezi: an agent file; dify: a workflow agent as a Dify DSL file")
+    ] = "hezi",
+) -> Response:
+    """The draft as a file to download: hezi's agent file, or for a workflow agent Dify's DSL (`format=dify`;
+    400 `not_a_workflow` for a plain agent, 422 `dify_export_refused` naming by node what Dify cannot hold)."""
+    out = await agents.export(caller, workspace_id, agent_id, dify=format == "dify")
     ascii_name = out.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(out.filename)}"
     return Response(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hezi.workflows.dsl.dify import NEWEST, dotted
-from hezi.workflows.dsl.errors import DslRefused
+from hezi.workflows.dsl.errors import DifyExportRefused
 from hezi.workflows.dsl.legacy import RENAMED
 from hezi.workflows.dsl.yamlio import dump
 from hezi.workflows.graph import CONTAINERS, Graph, Node, Problem
@@ -29,11 +29,11 @@ def export_dify(
     graph: Graph, *, name: str, description: str = "", icon: str = "🤖", opening_statement: str = "",
     suggested_questions: list[str] | None = None,
 ) -> str:  # fmt: skip
-    """The workflow as a Dify DSL file (`kind: app`, the newest DSL version hezi knows); DslRefused lists what
+    """The workflow as a Dify DSL file (`kind: app`, the newest DSL version hezi knows); DifyExportRefused lists what
     Dify's format cannot hold."""
     problems = _not_portable(graph)
     if problems:
-        raise DslRefused(problems, "The workflow cannot be written as a Dify file without losing: "
+        raise DifyExportRefused(problems, "The workflow cannot be written as a Dify file without losing: "
                                    + "; ".join(p.message for p in problems))  # fmt: skip
     nodes: list[dict[str, Any]] = []
     edges = [_edge(e.id, e.source, e.source_handle, e.target, e.target_handle) for e in graph.edges]

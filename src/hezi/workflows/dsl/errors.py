@@ -23,6 +23,12 @@ class DslRefused(Unprocessable):
         super().__init__(message, details={"problems": [p.model_dump(exclude_none=True) for p in self.problems]})
 
 
+class DifyExportRefused(DslRefused):
+    """The workflow holds what Dify's format cannot: `problems` say what, by node."""
+
+    code = "dify_export_refused"
+
+
 class InvalidWorkflowFile(DslRefused):
     """The file itself cannot be read: not YAML, not a mapping, a wrong `kind` or `version`, a missing section."""
 

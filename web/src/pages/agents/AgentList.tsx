@@ -80,8 +80,8 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
     }
   };
 
-  const exportAgent = (agent: AgentPublic) =>
-    downloadAgentYaml(workspace.id, agent).catch((err: unknown) => void message.error(errorMessage(err, t)));
+  const exportAgent = (agent: AgentPublic, format: "hezi" | "dify" = "hezi") =>
+    downloadAgentYaml(workspace.id, agent, format).catch((err: unknown) => void message.error(errorMessage(err, t)));
 
   const confirmDelete = (agent: AgentPublic) =>
     void modal.confirm({
@@ -183,6 +183,9 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
                         items: [
                           { key: "edit", icon: <EditOutlined />, label: editor ? t("agents.edit") : t("agents.view") },
                           { key: "export", icon: <DownloadOutlined />, label: <span data-testid={`agent-export-${agent.name}`}>{t("agents.export")}</span> },
+                          ...((agent.config.mode ?? "agent") !== "agent"
+                            ? [{ key: "export-dify", icon: <DownloadOutlined />, label: <span data-testid={`agent-export-dify-${agent.name}`}>{t("agents.exportDify")}</span> }]
+                            : []),
                           ...(editor
                             ? [{ key: "delete", icon: <DeleteOutlined />, danger: true, label: <span data-testid={`agent-delete-${agent.name}`}>{t("common.delete")}</span> }]
                             : []),
@@ -190,6 +193,7 @@ export function AgentList({ workspace }: { workspace: WorkspaceRef }) {
                         onClick: ({ key }) => {
                           if (key === "edit") navigate(`/agents/${agent.id}`);
                           if (key === "export") void exportAgent(agent);
+                          if (key === "export-dify") void exportAgent(agent, "dify");
                           if (key === "delete") confirmDelete(agent);
                         },
                       }}

@@ -160,7 +160,25 @@ export interface ChatFile {
   chars: number;
 }
 
-export type MessageStatus = "ok" | "error" | "stopped";
+/** "paused": a chatflow's answer waiting on its human-input form (`MessagePublic.form`). */
+export type MessageStatus = "ok" | "error" | "stopped" | "paused";
+
+/**
+ * The form a paused chatflow answer shows (the human-input node's, its text already rendered). The server's schema
+ * declares it as an object only, so its shape is written out here after `workflows/nodes/human.py`.
+ */
+export interface HumanInputForm {
+  node_id: string;
+  title: string;
+  form_content: string;
+  inputs: { type: "text_input" | "paragraph"; output_variable_name: string; default: string }[];
+  user_actions: { id: string; title: string; button_style: string }[];
+  timeout?: number;
+  timeout_unit?: "hour" | "day";
+}
+
+/** The answer to that form, sent with the next question: the button chosen and the fields' values. */
+export type HumanInputReply = Schemas["HumanInputReply"];
 export type Rating = "like" | "dislike";
 
 export interface MessagePublic {
@@ -183,6 +201,10 @@ export interface MessagePublic {
   feedback: string | null;
   created_at: string;
   siblings: string[];
+  /** The run that gave a workflow agent's answer. */
+  workflow_run_id?: string | null;
+  /** What the answer waits for when its status is "paused"; null otherwise. */
+  form?: HumanInputForm | null;
 }
 
 export interface ConversationPublic {
@@ -208,6 +230,8 @@ export interface ChatRequest {
   edit_of?: string;
   parent_id?: string | null;
   files?: string[];
+  /** Answers the form of the paused answer this question follows; the workflow goes on from there. */
+  human_input?: HumanInputReply;
 }
 
 /** The text of a message's error, whichever shape the server stored it in. */

@@ -11,6 +11,7 @@ import type {
   ChatFile,
   ChatRequest,
   ConversationPublic,
+  MessagePublic,
   ToolInfo,
   ToolProviderCreate,
   ToolProviderPublic,
@@ -35,4 +36,6 @@ export type AgentsContract = [
   Check<Reads<ToolInfo, Schemas["ToolInfo"]>>,
   Check<Reads<ToolProviderPublic, Schemas["ToolProviderPublic"]>>,
   Check<Reads<ChatFile, Schemas["ChatFilePublic"]>>,
+  // A message's status (a chatflow's answer can be "paused", waiting on its form) and the run that gave it.
+  Check<Reads<Pick<MessagePublic, "status" | "workflow_run_id">, Pick<Schemas["MessagePublic"], "status" | "workflow_run_id">>>,
 ];

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { streamAgentChat, type ChatEvent } from "../api/agentChat";
-import type { ConversationDetail, ConversationPublic, Rating } from "../api/agents";
+import type { ConversationDetail, ConversationPublic, HumanInputReply, Rating } from "../api/agents";
 import { errorMessage } from "../api/errors";
-import type { AgentChat, ChatMessage } from "../components/chat/useAgentChat";
+import { isRefusal, type AgentChat, type ChatMessage } from "../components/chat/useAgentChat";
 import { call, getConversation, headers, paths, rateMessage } from "./api";
 
 const isAbort = (err: unknown) => err instanceof DOMException && err.name === "AbortError";
@@ -36,8 +36,9 @@ function draft(role: "user" | "assistant", content: string, parentId: string | n
 
 /**
  * A visitor's conversation with a published app, in the shape the console's ChatView draws (`AgentChat`): send,
- * stream, stop, rate, open an earlier conversation. A web app has no branches, edits or regenerating: those are
- * no-ops here and ChatView is told not to offer them. Text deltas are applied once per animation frame.
+ * stream, stop, rate, open an earlier conversation, answer a paused chatflow's form. A web app has no branches, edits
+ * or regenerating: those are no-ops here and ChatView is told not to offer them. Text deltas are applied once per
+ * animation frame.
  */
 export function useWebAppChat(onConversation: (c: ConversationPublic) => void): AgentChat {
   const { t } = useTranslation();
@@ -103,8 +104,12 @@ export function useWebAppChat(onConversation: (c: ConversationPublic) => void): 
     setLoading(false);
   }, []);
 
-  const send = useCallback(
-    (query: string, opts: { inputs?: Record<string, unknown> } = {}) => {
+  /**
+   * One turn: `query` asked (with `humanInput`, the answer to the form the conversation waits on), the answer
+   * streamed in. A form's answer that the server refuses is taken back and its error thrown.
+   */
+  const turn = useCallback(
+    async (query: string, opts: { inputs?: Record<string, unknown> }, humanInput?: HumanInputReply) => {
       if (streaming) return;
       const last = messages[messages.length - 1];
       const user = { ...draft("user", query, last?.id ?? null), live: false };
@@ -118,10 +123,13 @@ export function useWebAppChat(onConversation: (c: ConversationPublic) => void): 
       abort.current = controller;
       taskId.current = null;
       const inputs = conversationId.current ? (conversation?.inputs ?? {}) : (opts.inputs ?? {});
-      const body = { query, inputs, conversation_id: conversationId.current };
+      const body = { query, inputs, conversation_id: conversationId.current, ...(humanInput ? { human_input: humanInput } : {}) };
       let ended = false;
+      let heard = false;
+      let refused: unknown = null;
 
       const onEvent = (event: ChatEvent) => {
+        heard = true;
         switch (event.event) {
           case "start": {
             taskId.current = event.task_id;
@@ -166,6 +174,8 @@ export function useWebAppChat(onConversation: (c: ConversationPublic) => void): 
             if (frame.current !== null) window.cancelAnimationFrame(frame.current);
             flush();
             patch(replyId, () => ({ ...event.message, live: false }));
+            // The answer whose form this turn answered waits no longer (as the server now stores it).
+            if (humanInput && last) patch(last.id, (m) => (m.status === "paused" ? { ...m, status: "ok", form: null } : m));
             setConversation((c) => (c ? { ...c, ...event.conversation } : c));
             onConversationRef.current(event.conversation);
             break;
@@ -178,35 +188,43 @@ export function useWebAppChat(onConversation: (c: ConversationPublic) => void): 
         }
       };
 
-      void (async () => {
-        try {
-          await streamAgentChat(paths.chat, body, onEvent, controller.signal, headers());
-        } catch (err) {
-          if (frame.current !== null) window.cancelAnimationFrame(frame.current);
-          flush();
-          if (isAbort(err)) {
-            patch(replyId, (m) => ({ ...m, live: false, running: [], status: "stopped" }));
-            if (taskId.current) void call("POST", paths.stop(taskId.current)).catch(() => undefined);
-          } else {
-            const message = errorMessage(err, t);
-            patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: { message } }));
-          }
-        } finally {
-          if (abort.current === controller) abort.current = null;
-          liveId.current = null;
-          setStreaming(false);
+      try {
+        await streamAgentChat(paths.chat, body, onEvent, controller.signal, headers());
+      } catch (err) {
+        if (frame.current !== null) window.cancelAnimationFrame(frame.current);
+        flush();
+        if (isAbort(err)) {
+          patch(replyId, (m) => ({ ...m, live: false, running: [], status: "stopped" }));
+          if (taskId.current) void call("POST", paths.stop(taskId.current)).catch(() => undefined);
+        } else if (humanInput && !heard && isRefusal(err)) {
+          refused = err;
+          setMessages(messages);
+        } else {
+          const message = errorMessage(err, t);
+          patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: { message } }));
         }
-        const cid = conversationId.current;
-        if (cid && !ended && taskId.current) {
-          // A stopped answer is stored a moment after its stream closes: show what was kept.
-          window.setTimeout(() => {
-            if (conversationId.current === cid && abort.current === null) void load(cid, true);
-          }, 400);
-        }
-      })();
+      } finally {
+        if (abort.current === controller) abort.current = null;
+        liveId.current = null;
+        setStreaming(false);
+      }
+      const cid = conversationId.current;
+      if (refused !== null) {
+        if (cid) void load(cid, true); // what changed meanwhile (the form answered elsewhere), as stored
+        throw refused;
+      }
+      if (cid && !ended && taskId.current) {
+        // A stopped answer is stored a moment after its stream closes: show what was kept.
+        window.setTimeout(() => {
+          if (conversationId.current === cid && abort.current === null) void load(cid, true);
+        }, 400);
+      }
     },
     [conversation, flush, load, messages, patch, streaming, t],
   );
+
+  const send = useCallback((query: string, opts: { inputs?: Record<string, unknown> } = {}) => void turn(query, opts), [turn]);
+  const respond = useCallback((query: string, reply: HumanInputReply) => turn(query, {}, reply), [turn]);
 
   const rate = useCallback(
     async (message: ChatMessage, rating: Rating | null, comment?: string) => {
@@ -243,6 +261,7 @@ export function useWebAppChat(onConversation: (c: ConversationPublic) => void): 
     load,
     reset,
     send,
+    respond,
     regenerate: none,
     edit: none,
     showBranch: noBranch,

@@ -7,10 +7,12 @@ import antdZhCN from "antd/locale/zh_CN";
 import { App, Avatar, Button, Flex, Form, Input, Modal, Spin, Tag, Tooltip, Typography, theme, type ButtonProps } from "antd";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
-import { uploadChatFile, type AgentConfig, type ChatFile } from "../../api/agents";
+import { uploadChatFile, type AgentConfig, type ChatFile, type HumanInputReply } from "../../api/agents";
+import { ApiError } from "../../api/client";
 import { errorMessage } from "../../api/errors";
 import { AgentAvatar } from "../agents/AgentAvatar";
 import { formatBytes } from "../format";
+import { formDefaults, HumanInputForm } from "./HumanInputForm";
 import { defaultInputs, formFields, InputsForm, missingInputs, type Inputs } from "./InputsForm";
 import { AssistantActions, AssistantBody, RichText, UserActions, UserBody } from "./MessageParts";
 import type { AgentChat, ChatMessage } from "./useAgentChat";
@@ -52,6 +54,9 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar, features = 
   const [editingId, setEditingId] = useState<string | null>(null);
   const [dislikeFor, setDislikeFor] = useState<ChatMessage | null>(null);
   const [comment, setComment] = useState("");
+  // What is typed into a paused answer's form, by message: kept while its answer is sent (and when refused).
+  const [formValues, setFormValues] = useState<Record<string, Record<string, string>>>({});
+  const [answering, setAnswering] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const form = agent?.config.user_input_form ?? [];
   const formKey = JSON.stringify(form);
@@ -109,6 +114,21 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar, features = 
 
   const last = chat.messages[chat.messages.length - 1];
   const followUps = last && last.role === "assistant" && !last.live && !chat.streaming ? last.suggested : [];
+  // Only the answer the conversation ends with can still be answered: the run goes on from there.
+  const waiting = last && last.role === "assistant" && !last.live && last.status === "paused" && last.form ? last : null;
+
+  const respond = (answered: ChatMessage, query: string, reply: HumanInputReply) => {
+    if (chat.streaming) return;
+    setAnswering(answered.id);
+    chat
+      .respond(query, reply)
+      .catch((err: unknown) => {
+        // Answered meanwhile (another tab, another person): the conversation has been read again.
+        const gone = err instanceof ApiError && err.code === "not_waiting_for_input";
+        void message.error(gone ? t("chat.humanInput.answered") : errorMessage(err, t));
+      })
+      .finally(() => setAnswering(null));
+  };
 
   const items: BubbleItemType[] = chat.messages.map((m) =>
     m.role === "user"
@@ -135,7 +155,22 @@ export function ChatView({ workspaceId, agent, chat, empty, toolbar, features = 
       : {
           key: m.id,
           role: "ai",
-          content: <AssistantBody message={m} />,
+          content:
+            // The form stays, disabled, while its answer is sent and the run goes on.
+            (m === waiting || m.id === answering) && m.form ? (
+              <>
+                <AssistantBody message={m} />
+                <HumanInputForm
+                  form={m.form}
+                  values={formValues[m.id] ?? formDefaults(m.form)}
+                  onChange={(v) => setFormValues((prev) => ({ ...prev, [m.id]: v }))}
+                  disabled={chat.streaming || answering !== null}
+                  onSubmit={(query, reply) => respond(m, query, reply)}
+                />
+              </>
+            ) : (
+              <AssistantBody message={m} />
+            ),
           footer: (
             <Flex vertical gap={4}>
               <AssistantActions

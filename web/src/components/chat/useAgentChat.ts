@@ -9,10 +9,12 @@ import {
   type ChatRequest,
   type ConversationDetail,
   type ConversationPublic,
+  type HumanInputReply,
   type MessagePublic,
   type Rating,
   type Step,
 } from "../../api/agents";
+import { ApiError } from "../../api/client";
 import { errorMessage } from "../../api/errors";
 
 /** A message as the chat shows it: a stored one, or one still streaming in (`live`). */
@@ -23,6 +25,9 @@ export interface ChatMessage extends MessagePublic {
 }
 
 const isAbort = (err: unknown) => err instanceof DOMException && err.name === "AbortError";
+
+/** The server said no before any answer began (409 when the form was answered meanwhile, 429, 422…). */
+export const isRefusal = (err: unknown) => err instanceof ApiError && err.code !== "stream_interrupted";
 
 let localIds = 0;
 const localId = (role: string) => `local-${role}-${++localIds}`;
@@ -137,9 +142,13 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
     setLoading(false);
   }, []);
 
-  /** Streams one answer from `path` into a new assistant message placed after `prefix` (and `userMessage`). */
+  /**
+   * Streams one answer from `path` into a new assistant message placed after `prefix` (and `userMessage`).
+   * `refusable`: a request the server refuses outright is taken back (the messages as they were) and its error
+   * thrown, instead of being shown as a failed answer.
+   */
   const run = useCallback(
-    async (path: string, body: object, prefix: ChatMessage[], userMessage: ChatMessage | null) => {
+    async (path: string, body: object, prefix: ChatMessage[], userMessage: ChatMessage | null, refusable = false) => {
       const reply = draftMessage("assistant", "", userMessage?.id ?? null);
       liveId.current = reply.id;
       let userId = userMessage?.id ?? null;
@@ -150,8 +159,11 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
       taskId.current = null;
       let replyId = reply.id;
       let ended = false;
+      let heard = false;
+      let refused: unknown = null;
 
       const onEvent = (event: ChatEvent) => {
+        heard = true;
         switch (event.event) {
           case "start": {
             taskId.current = event.task_id;
@@ -231,6 +243,9 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
           patch(replyId, (m) => ({ ...m, live: false, running: [], status: "stopped" }));
           // Closing the stream stops the answer; the explicit stop frees the model slot at once.
           if (taskId.current) void request("POST", paths.stop(taskId.current)).catch(() => undefined);
+        } else if (refusable && !heard && isRefusal(err)) {
+          refused = err;
+          setMessages(prefix);
         } else {
           const message = errorMessage(err, t);
           patch(replyId, (m) => ({ ...m, live: false, running: [], status: "error", error: { message } }));
@@ -239,6 +254,11 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
         if (abort.current === controller) abort.current = null;
         liveId.current = null;
         setStreaming(false);
+      }
+      if (refused !== null) {
+        // What changed meanwhile (the form answered in another tab) is shown as stored.
+        if (conversationId.current) void load(conversationId.current, true);
+        throw refused;
       }
       // The stored branch is the truth (sibling lists, the user message's files, a stopped answer's text).
       const cid = conversationId.current;
@@ -267,6 +287,30 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
         files: (opts.files ?? []).map((f) => f.id),
       };
       void run(`${paths.agent(target)}/chat`, body, messages, user);
+    },
+    [agentId, conversation, messages, paths, preview, run, streaming],
+  );
+
+  /**
+   * Answers the form of the paused answer the conversation ends with: `query` (the button's title) is the question
+   * shown, and the workflow goes on with `reply`. Rejects when the server refuses (the form was answered already).
+   */
+  const respond = useCallback(
+    async (query: string, reply: HumanInputReply) => {
+      const target = conversation?.agent_id || agentId;
+      const cid = conversationId.current;
+      if (streaming || !target || !cid) return;
+      const last = messages[messages.length - 1];
+      const user = { ...draftMessage("user", query, last?.id ?? null), live: false };
+      const body: ChatRequest = {
+        query,
+        conversation_id: cid,
+        inputs: conversation?.inputs ?? {},
+        preview,
+        parent_id: last && !last.id.startsWith("local-") ? last.id : null,
+        human_input: reply,
+      };
+      await run(`${paths.agent(target)}/chat`, body, messages, user, true);
     },
     [agentId, conversation, messages, paths, preview, run, streaming],
   );
@@ -358,6 +402,7 @@ export function useAgentChat({ workspaceId, agentId, preview = false, onConversa
     load,
     reset,
     send,
+    respond,
     regenerate,
     edit,
     showBranch,

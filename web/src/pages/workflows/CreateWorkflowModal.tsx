@@ -24,7 +24,7 @@ interface Values {
 
 /** What a new one starts with: Start alone for a workflow's End to follow; Start → LLM → Answer for a chatflow. */
 export function starterGraph(mode: WorkflowMode, t: TFunction): Graph {
-  const g: Graph = { mode, nodes: [], edges: [], environment: [] };
+  const g: Graph = { mode, nodes: [], edges: [], environment: [], conversation_variables: [] };
   const start = makeNode("start", { x: 80, y: 200 }, g, t);
   g.nodes.push(start);
   if (mode === "workflow") {

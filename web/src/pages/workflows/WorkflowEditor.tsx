@@ -5,6 +5,7 @@ import {
   CaretRightOutlined,
   CheckCircleOutlined,
   CloudUploadOutlined,
+  CommentOutlined,
   ExclamationCircleOutlined,
   HistoryOutlined,
   LoadingOutlined,
@@ -39,6 +40,7 @@ import { currentLanguage } from "../../i18n";
 import { VersionsDrawer } from "../agents/builder/VersionsDrawer";
 import { saveDraft, validate, type WorkflowAgent, type WorkflowConfig } from "./api";
 import { toFlowEdges, toFlowNodes } from "./canvas";
+import { ConversationVarsPanel } from "./ConversationVars";
 import { useGraphHistory } from "./history";
 import { autoLayout, CONTAINER_PAD, NODE_WIDTH } from "./layout";
 import {
@@ -118,7 +120,7 @@ function Editor({ workspace, initial, back, editable }: { workspace: WorkspaceRe
   const [agent, setAgent] = useState(initial);
   const [selected, setSelected] = useState<{ nodes: string[]; edges: string[] }>({ nodes: [], edges: [] });
   const [problems, setProblems] = useState<Problem[]>(initial.problems ?? []);
-  const [side, setSide] = useState<"node" | "run">("node");
+  const [side, setSide] = useState<"node" | "run" | "vars">("node");
   const [save, setSave] = useState<SaveState>({ state: "saved" });
   const [publishOpen, setPublishOpen] = useState(false);
   const [publishing, setPublishing] = useState(false);
@@ -698,6 +700,21 @@ function Editor({ workspace, initial, back, editable }: { workspace: WorkspaceRe
               </Badge>
             </Popover>
             <Divider orientation="vertical" />
+            {mode === "chatflow" && (
+              <Tooltip title={t("workflow.convVars.tooltip")}>
+                <Badge count={graph.conversation_variables.length} size="small" color="#2970ff" showZero={false}>
+                  <Button
+                    icon={<CommentOutlined />}
+                    type={side === "vars" ? "primary" : "default"}
+                    ghost={side === "vars"}
+                    onClick={() => setSide((s) => (s === "vars" ? "node" : "vars"))}
+                    data-testid="wf-convvars-open"
+                  >
+                    {t("workflow.convVars.button")}
+                  </Button>
+                </Badge>
+              </Tooltip>
+            )}
             <Button icon={<HistoryOutlined />} onClick={() => setVersionsOpen(true)} data-testid="builder-versions-open">
               {t("builder.versions.button")}
             </Button>
@@ -753,7 +770,9 @@ function Editor({ workspace, initial, back, editable }: { workspace: WorkspaceRe
               </div>
             )}
           </div>
-          {side === "run" ? (
+          {side === "vars" ? (
+            <ConversationVarsPanel graph={graph} editable={editable} onChange={(update) => history.commit(update)} onClose={() => setSide("node")} />
+          ) : side === "run" ? (
             <RunPanel
               graph={graph}
               run={run.state}

@@ -2,8 +2,9 @@
 import type { Edge } from "@xyflow/react";
 import type { TFunction } from "i18next";
 import { containerSize } from "./layout";
-import { references, type Graph, type Problem, type WfNode } from "./model";
+import { reference, references, type Graph, type Problem, type WfNode } from "./model";
 import { isContainer, sourceHandles } from "./nodeTypes";
+import { operationLabel, takesValue } from "./panels/assigner";
 import type { FlowNode, NodeRun } from "./WorkflowNode";
 
 type Size = { width: number; height: number };
@@ -52,6 +53,23 @@ export function summaryOf(node: WfNode, t: TFunction, graph: Graph): string {
       return clip(`${String(d.method ?? "get").toUpperCase()} ${String(d.url ?? "")}`);
     case "tool":
       return String(d.tool_name ?? "");
+    case "variable-assigner":
+      return clip(
+        arr<{ variable_selector?: string[]; operation?: string; input_type?: string; value?: unknown }>(d.items)
+          .filter((i) => Array.isArray(i.variable_selector) && i.variable_selector.length >= 2)
+          .map((i) => {
+            const op = i.operation ?? "over-write";
+            const what = !takesValue(op)
+              ? ""
+              : i.input_type === "constant"
+                ? ` ${JSON.stringify(i.value ?? null)}`
+                : Array.isArray(i.value) && i.value.length >= 2
+                  ? ` ${titled(reference(i.value as string[]))}`
+                  : "";
+            return `${i.variable_selector!.slice(1).join(".")} ${operationLabel(op, t)}${what}`;
+          })
+          .join(", "),
+      );
     case "iteration":
     case "loop":
       return t("workflow.summary.children", { count: graph.nodes.filter((n) => n.parent_id === node.id).length });

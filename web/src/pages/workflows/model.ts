@@ -58,11 +58,21 @@ export interface EnvVar {
   value: unknown;
 }
 
+/** A chatflow's conversation variable (graph.ConversationVar): read as `["conversation", name]`, written by a Variable
+ * assigner; each new conversation starts at `value` and keeps what its turns wrote. */
+export interface ConversationVar {
+  name: string;
+  type: string;
+  value: unknown;
+  description: string;
+}
+
 export interface Graph {
   mode: WorkflowMode;
   nodes: WfNode[];
   edges: WfEdge[];
   environment: EnvVar[];
+  conversation_variables: ConversationVar[];
 }
 
 /** One thing wrong with the graph, on the node (or edge) it is about (graph.Problem). */
@@ -84,7 +94,7 @@ export function references(text: string): Selector[] {
 }
 
 export function emptyGraph(mode: WorkflowMode): Graph {
-  return { mode, nodes: [], edges: [], environment: [] };
+  return { mode, nodes: [], edges: [], environment: [], conversation_variables: [] };
 }
 
 /** A graph from whatever the server sent (an older or partial one reads as far as it goes). */
@@ -97,6 +107,76 @@ export function readGraph(raw: unknown, mode: WorkflowMode): Graph {
       ? g.edges.map((e) => ({ ...e, source_handle: e.source_handle ?? "source", target_handle: e.target_handle ?? "target" }))
       : [],
     environment: Array.isArray(g.environment) ? g.environment : [],
+    conversation_variables: Array.isArray(g.conversation_variables)
+      ? g.conversation_variables.map((v) => ({ ...v, type: v.type ?? "string", description: v.description ?? "" }))
+      : [],
+  };
+}
+
+/** The types a conversation variable may have (Dify's). */
+export const CONVERSATION_VAR_TYPES = [
+  "string",
+  "number",
+  "boolean",
+  "object",
+  "array[string]",
+  "array[number]",
+  "array[boolean]",
+  "array[object]",
+] as const;
+
+/** A variable's name: what a selector and a `{{#conversation.name#}}` reference can hold. */
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The value a variable of `type` has when nothing is set. */
+export function emptyValue(type: string): unknown {
+  if (type === "number") return 0;
+  if (type === "boolean") return false;
+  if (type === "object") return {};
+  if (type.startsWith("array")) return [];
+  return "";
+}
+
+/** Whether `value` is a JSON value of `type` ("array[number]": an array of numbers). */
+export function valueFits(type: string, value: unknown): boolean {
+  const item = /^array\[(\w+)\]$/.exec(type)?.[1];
+  if (item) return Array.isArray(value) && value.every((v) => valueFits(item, v));
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "object":
+      return !!value && typeof value === "object" && !Array.isArray(value);
+    default:
+      return true;
+  }
+}
+
+/** Renames the conversation variable `from` to `to`, in the declarations and in every node that reads or writes it. */
+export function renameConversationVar(graph: Graph, from: string, to: string): Graph {
+  if (from === to) return graph;
+  const swap = (value: unknown): unknown => {
+    if (typeof value === "string")
+      return value.replace(REFERENCE, (all, id: string, rest: string) => {
+        if (id !== "conversation") return all;
+        const [name, ...keys] = rest.split(".");
+        return name === from ? reference(["conversation", to, ...keys]) : all;
+      });
+    if (Array.isArray(value)) {
+      if (value.length >= 2 && value[0] === "conversation" && value[1] === from && value.every((v) => typeof v === "string"))
+        return ["conversation", to, ...value.slice(2)];
+      return value.map(swap);
+    }
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]));
+    return value;
+  };
+  return {
+    ...graph,
+    conversation_variables: graph.conversation_variables.map((v) => (v.name === from ? { ...v, name: to } : v)),
+    nodes: graph.nodes.map((n) => ({ ...n, data: swap(n.data) as Record<string, unknown> })),
   };
 }
 

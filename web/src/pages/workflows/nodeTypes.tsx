@@ -253,17 +253,18 @@ export function outputsOf(node: WfNode): VarInfo[] {
   }
 }
 
+/** A loop's own variables (`[loop_id, label]`), which the nodes inside it read and a Variable assigner writes. */
+export function loopVariablesOf(loop: WfNode): VarInfo[] {
+  return asArray<{ label?: string; var_type?: string }>(loop.data.loop_variables)
+    .filter((v) => v.label)
+    .map((v) => ({ variable: v.label!, type: v.var_type ?? "string" }));
+}
+
 /** What a node inside a container reads from the container itself (the item of an iteration, a loop's index). */
 export function innerOutputsOf(container: WfNode): VarInfo[] {
   if (container.type === "iteration") return [{ variable: "item", type: "any" }, { variable: "index", type: "number" }];
   if (container.type === "loop")
-    return [
-      { variable: "index", type: "number" },
-      { variable: "loop_round", type: "number" },
-      ...asArray<{ label?: string; var_type?: string }>(container.data.loop_variables)
-        .filter((v) => v.label)
-        .map((v) => ({ variable: v.label!, type: v.var_type ?? "string" })),
-    ];
+    return [{ variable: "index", type: "number" }, { variable: "loop_round", type: "number" }, ...loopVariablesOf(container)];
   return [];
 }
 

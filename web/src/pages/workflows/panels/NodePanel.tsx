@@ -6,6 +6,7 @@ import type { Problem, WfNode } from "../model";
 import { metaOf, outputsOf } from "../nodeTypes";
 import { formatElapsed, type NodeRun } from "../WorkflowNode";
 import { AnswerPanel, EndPanel, KnowledgePanel, LlmPanel, StartPanel, TemplatePanel, type PanelProps } from "./basic";
+import { AssignerPanel } from "./assigner";
 import { Field, useEditor } from "./common";
 import {
   AgentPanel,
@@ -35,6 +36,7 @@ const PANELS: Record<string, ComponentType<PanelProps>> = {
   iteration: IterationPanel,
   loop: LoopPanel,
   "variable-aggregator": AggregatorPanel,
+  "variable-assigner": AssignerPanel,
   "parameter-extractor": ExtractorPanel,
   tool: ToolPanel,
   agent: AgentPanel,

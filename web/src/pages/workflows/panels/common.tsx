@@ -1,11 +1,12 @@
-import { DeleteOutlined, PlusOutlined } from "@ant-design/icons";
+import { CommentOutlined, DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { Button, Cascader, Dropdown, Flex, Input, Tag, Tooltip, Typography, type MenuProps } from "antd";
 import type { TextAreaRef } from "antd/es/input/TextArea";
 import { createContext, useContext, useMemo, useRef, type ReactNode } from "react";
+import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 import type { WorkspaceRef } from "../../../api/client";
 import { reference, references, upstreamOf, type Graph, type Selector, type WfNode } from "../model";
-import { innerOutputsOf, metaOf, outputsOf, systemVariables, type VarInfo } from "../nodeTypes";
+import { innerOutputsOf, loopVariablesOf, metaOf, outputsOf, systemVariables, type VarInfo } from "../nodeTypes";
 
 export interface PanelContext {
   graph: Graph;
@@ -28,34 +29,77 @@ export interface VarGroup {
   vars: VarInfo[];
 }
 
-/** What a node may read: the outputs of the nodes upstream of it, its containers' item/index, sys and env. */
-export function useVarGroups(nodeId: string): VarGroup[] {
+/** A chatflow's conversation variables, as a picker offers them (`["conversation", name]`). */
+function conversationGroup(graph: Graph, title: string): VarGroup | null {
+  if (graph.mode !== "chatflow" || graph.conversation_variables.length === 0) return null;
+  return { id: "conversation", title, icon: <CommentOutlined />, vars: graph.conversation_variables.map((v) => ({ variable: v.name, type: v.type })) };
+}
+
+/**
+ * What a node may read (`scope` "read"): the outputs of the nodes upstream of it, its containers' item/index, the
+ * conversation's variables, sys and env. What it may write ("write", a Variable assigner's target): the
+ * conversation's variables first, then the variables of the loops it is inside.
+ */
+export function useVarGroups(nodeId: string, scope: "read" | "write" = "read"): VarGroup[] {
   const { graph } = useEditor();
   const { t } = useTranslation();
   return useMemo(() => {
     const node = graph.nodes.find((n) => n.id === nodeId);
-    const containers = new Set<string>();
-    for (let at: WfNode | undefined = node; at?.parent_id; at = graph.nodes.find((n) => n.id === at!.parent_id)) containers.add(at.parent_id);
+    const containers: WfNode[] = [];
+    for (let at: WfNode | undefined = node; at?.parent_id; ) {
+      at = graph.nodes.find((n) => n.id === at!.parent_id);
+      if (at) containers.push(at);
+    }
+    const conversation = conversationGroup(graph, t("workflow.vars.conversation"));
+    if (scope === "write") {
+      const loops = containers
+        .filter((c) => c.type === "loop")
+        .map((c) => ({ id: c.id, title: c.title || c.type, icon: metaOf(c.type).icon, vars: loopVariablesOf(c) }));
+      return [...(conversation ? [conversation] : []), ...loops].filter((g) => g.vars.length > 0);
+    }
+    const inside = new Set(containers.map((c) => c.id));
     const groups: VarGroup[] = upstreamOf(graph, nodeId).map((n) => ({
       id: n.id,
       title: n.title || n.type,
       icon: metaOf(n.type).icon,
       // Inside a container, the container offers its item/index; from outside, its result.
-      vars: containers.has(n.id) ? innerOutputsOf(n) : outputsOf(n),
+      vars: inside.has(n.id) ? innerOutputsOf(n) : outputsOf(n),
     }));
+    if (conversation) groups.push(conversation);
     groups.push({ id: "sys", title: t("workflow.vars.sys"), icon: null, vars: systemVariables(graph.mode) });
     if (graph.environment.length > 0)
       groups.push({ id: "env", title: t("workflow.vars.env"), icon: null, vars: graph.environment.map((e) => ({ variable: e.name, type: e.type })) });
     return groups.filter((g) => g.vars.length > 0);
-  }, [graph, nodeId, t]);
+  }, [graph, nodeId, scope, t]);
 }
 
-/** How a selector reads: "LLM / text". */
-export function selectorLabel(graph: Graph, selector: Selector, sysLabel: string): string {
+/** The type of the variable `selector` names among `groups`, if it is one of theirs. */
+export function typeIn(groups: VarGroup[], selector: Selector | undefined): string | undefined {
+  if (!selector || selector.length < 2) return undefined;
+  return groups.find((g) => g.id === selector[0])?.vars.find((v) => v.variable === selector[1])?.type;
+}
+
+/** How a selector reads: "LLM / text", "Conversation / turns". */
+export function selectorLabel(graph: Graph, selector: Selector, t: TFunction): string {
   const [id, ...rest] = selector;
   if (!id) return "";
-  const title = id === "sys" ? sysLabel : id === "env" ? "env" : (graph.nodes.find((n) => n.id === id)?.title ?? id);
+  const title =
+    id === "sys"
+      ? t("workflow.vars.sys")
+      : id === "env"
+        ? "env"
+        : id === "conversation"
+          ? t("workflow.vars.conversation")
+          : (graph.nodes.find((n) => n.id === id)?.title ?? id);
   return `${title} / ${rest.join(".")}`;
+}
+
+/** Whether a `{{#…#}}` reference names something the graph has (a node, sys, env, a declared conversation variable). */
+function known(graph: Graph, selector: Selector): boolean {
+  const [id, name] = selector;
+  if (id === "sys" || id === "env") return true;
+  if (id === "conversation") return graph.conversation_variables.some((v) => v.name === name);
+  return graph.nodes.some((n) => n.id === id);
 }
 
 /** Pick a variable of an upstream node (a selector `[node_id, variable]`). */
@@ -66,6 +110,7 @@ export function VarPicker({
   testId,
   placeholder,
   filter,
+  scope = "read",
 }: {
   nodeId: string;
   value: Selector | undefined;
@@ -73,10 +118,12 @@ export function VarPicker({
   testId?: string;
   placeholder?: string;
   filter?: (v: VarInfo) => boolean;
+  /** "write": the variables a Variable assigner may set. */
+  scope?: "read" | "write";
 }) {
   const { t } = useTranslation();
   const { graph, disabled } = useEditor();
-  const groups = useVarGroups(nodeId);
+  const groups = useVarGroups(nodeId, scope);
   const options = groups
     .map((g) => ({
       value: g.id,
@@ -100,13 +147,13 @@ export function VarPicker({
         })),
     }))
     .filter((g) => g.children.length > 0);
-  const known = value && value.length >= 2;
+  const picked = value && value.length >= 2;
   return (
     <Cascader
       options={options}
-      value={known ? value.slice(0, 2) : undefined}
+      value={picked ? value.slice(0, 2) : undefined}
       onChange={(v) => onChange(((v ?? []) as string[]).map(String))}
-      displayRender={() => (known ? selectorLabel(graph, value, t("workflow.vars.sys")) : "")}
+      displayRender={() => (picked ? selectorLabel(graph, value, t) : "")}
       placeholder={placeholder ?? t("workflow.vars.pick")}
       disabled={disabled}
       style={{ width: "100%" }}
@@ -171,7 +218,6 @@ export function TextWithVars({
     })),
   }));
   const refs = references(value);
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   return (
     <div className="wf-text-vars">
       <Flex justify="space-between" align="center" style={{ marginBottom: 4 }}>
@@ -201,10 +247,9 @@ export function TextWithVars({
       {refs.length > 0 && (
         <Flex wrap gap={4} style={{ marginTop: 6 }}>
           {refs.map((r, i) => {
-            const ok = r[0] === "sys" || r[0] === "env" || byId.has(r[0]!);
             return (
-              <Tag key={i} color={ok ? "blue" : "red"} bordered={false} style={{ marginInlineEnd: 0 }}>
-                {selectorLabel(graph, r, t("workflow.vars.sys"))}
+              <Tag key={i} color={known(graph, r) ? "blue" : "red"} bordered={false} style={{ marginInlineEnd: 0 }}>
+                {selectorLabel(graph, r, t)}
               </Tag>
             );
           })}

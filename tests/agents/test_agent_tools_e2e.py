@@ -39,7 +39,7 @@ def test_an_answer_cites_the_document_it_comes_from(model_server: LiveServer) ->
     agent = make_agent(
         api,
         ws,
-        system_prompt="Answer from the passages.",
+        system_prompt="Answer the question in one sentence, using the passages.",
         knowledge={"knowledge_base_ids": [kb["id"]], "retrieval": {"top_k": 2}},
         model_params={"temperature": 0, "max_tokens": 64},
     )

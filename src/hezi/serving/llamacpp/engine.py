@@ -5,6 +5,13 @@ call carries the next token of every generating sequence plus chunks of newly ar
 sequence samples from its own row of logits with its own sampler. A slot keeps its KV cache after a request
 ends, so the next request that starts with the same tokens (a chat's history) skips re-reading them.
 
+Prefixes are shared across sequences too: a request whose prompt starts with tokens another sequence already holds
+(the system prompt and tool schemas every conversation of one agent starts with) copies that sequence's K/V into
+its own (`llama_memory_seq_cp`) instead of computing them again, and requests that arrive together with the same
+prefix wait while the first of them computes it, then all copy it. Each sequence has a KV stream of its own
+(`kv_unified` off), where llama.cpp copies a whole stream at the next decode: the copy is trimmed to the shared
+prefix at once, so the tokens past it never count (a prefix that differs at token k is reused up to k only).
+
 The loop runs on one thread; llama.cpp calls release the GIL, so the worker's HTTP server stays responsive.
 """
 
@@ -118,6 +125,7 @@ class LlamaEngine:
         n_gpu_layers: int = 0,
         n_batch: int = 512,
         extra_buffers: bool = False,
+        share_prefixes: bool = True,
     ) -> None:
         self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
@@ -147,6 +155,10 @@ class LlamaEngine:
         # Lifetime counters for the worker's /health (written by the engine thread only): what it really did.
         self.jobs_cancelled = 0  # ended because the client went away, before their end
         self.tokens_generated = 0
+        self.share_prefixes = share_prefixes
+        self.prefix_copies = 0  # prompts that started from another sequence's K/V
+        self.tokens_reused = 0  # prompt tokens not computed: from the slot's own cache or a copy
+        self.tokens_copied = 0  # of those, from another sequence's
 
     # --- public, thread-safe ---
 
@@ -236,29 +248,65 @@ class LlamaEngine:
                     slot.job.sink.error("worker_stopping", "The model worker is shutting down.")
 
     def _admit(self) -> None:
-        """Move queued jobs into free slots, preferring the slot whose cache shares the longest prefix."""
+        """Move queued jobs into free slots, preferring the slot whose cache shares the longest prefix. A job
+        whose prefix another slot is computing right now waits for it (it stays queued, others go ahead)."""
+        waiting: list[Job] = []
         while self._queue:
             free = [s for s in self.slots if not s.busy]
             if not free:
-                return
+                break
             job = self._queue.popleft()
             if job.cancelled.is_set():
                 C.llama_sampler_free(job.sampler)
                 continue
+            if self.share_prefixes and self._being_computed(job):
+                waiting.append(job)
+                continue
             slot = max(free, key=lambda s: _common_prefix(s.cached, job.tokens))
-            self._start(slot, job)
+            self._start(slot, job, free)
+        self._queue.extendleft(reversed(waiting))
 
-    def _start(self, slot: _Slot, job: Job) -> None:
+    def _being_computed(self, job: Job) -> bool:
+        """Whether a slot is reading a prompt that shares more of this job's prefix than any cache holds yet."""
+        held = max(_common_prefix(s.cached, job.tokens) for s in self.slots)
+        coming = max(
+            (_common_prefix(s.job.tokens, job.tokens) for s in self.slots if s.job is not None and s.pending),
+            default=0,
+        )
+        return coming >= held + MIN_SHARED
+
+    def _start(self, slot: _Slot, job: Job, free: list[_Slot]) -> None:
         keep = _common_prefix(slot.cached, job.tokens)
+        donor = self._donor(job, slot, keep) if self.share_prefixes else None
+        targets = [s for s in free if s is not donor]
+        if donor is not None and targets:
+            shared = _common_prefix(donor.cached, job.tokens)
+            # The free slot with the least cached takes the copy (its own cache is overwritten); the donor keeps its.
+            slot = min(targets, key=lambda s: len(s.cached))
+            C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
+            C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, -1, -1)
+            slot.cached = list(donor.cached)
+            keep = shared
+            self.prefix_copies += 1
+            self.tokens_copied += min(shared, len(job.tokens) - 1)
         keep = min(keep, len(job.tokens) - 1)  # at least one prompt token must be decoded to get logits
         C.llama_memory_seq_rm(self.mem, slot.seq_id, keep, -1)
         slot.cached = slot.cached[:keep]
+        self.tokens_reused += keep
         slot.pending = job.tokens[keep:]
         slot.job = job
         slot.sampler = job.sampler
         slot.text = StreamText(job.params.stop)
         slot.last_token = -1
         slot.generated = 0
+
+    def _donor(self, job: Job, slot: _Slot, own: int) -> _Slot | None:
+        """Another slot whose cache holds enough more of the job's prompt than `slot` holds to be worth a copy."""
+        others = [s for s in self.slots if s is not slot]
+        best = max(others, key=lambda s: _common_prefix(s.cached, job.tokens), default=None)
+        if best is None or _common_prefix(best.cached, job.tokens) < own + MIN_SHARED:
+            return None
+        return best
 
     def _sampler(self, p: SamplingParams) -> Any:
         chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
@@ -369,6 +417,11 @@ class LlamaEngine:
                 # What is in the cache is no longer known to match `cached`: start clean.
                 C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
                 slot.cached = []
+
+
+# Fewer shared tokens than this are computed again rather than copied: a stream copy moves the whole sequence's
+# buffer, worth it for a system prompt, not for a few tokens.
+MIN_SHARED = 32
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -98,6 +98,10 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 "steps": engine.steps,  # decode calls so far: a busy engine that is alive advances it
                 "jobs_cancelled": engine.jobs_cancelled,
                 "tokens_generated": engine.tokens_generated,
+                # Prompt tokens not computed again: from a slot's own cache, or copied from another sequence's.
+                "prefix_copies": engine.prefix_copies,
+                "tokens_reused": engine.tokens_reused,
+                "tokens_copied": engine.tokens_copied,
                 "context_per_sequence": engine.n_ctx_seq,
                 "uptime_s": round(time.time() - started, 1),
             }

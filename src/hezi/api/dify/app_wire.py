@@ -179,23 +179,41 @@ async def with_pings(
 ) -> AsyncIterator[dict[str, Any] | None]:
     """The events, with None wherever `every` seconds passed without one (a long tool call, a slow model).
 
-    The next event is awaited in a task that outlives each wait: cancelling a pending `anext` would throw into the
-    turn and end it — which is what happens, and only, when the client goes away."""
-    it = aiter(events)
-    pending: asyncio.Future[dict[str, Any]] | None = None
+    One task reads the turn into a queue and a timer queues a ping when it is quiet: nothing is created per event
+    (a task and a timed wait per event cost more than the rest of Dify's route). When the client goes away the
+    reader task is cancelled, which ends the turn (and stores it) as if it had been read."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    async def read() -> None:
+        try:
+            async for event in events:
+                queue.put_nowait(("event", event))
+        except Exception as exc:  # the consumer raises it, as iterating the events would have
+            queue.put_nowait(("error", exc))
+        else:
+            queue.put_nowait(("end", None))
+
+    reader = loop.create_task(read())
+    timer: asyncio.TimerHandle | None = None
     try:
         while True:
-            pending = asyncio.ensure_future(anext(it))
-            while not (await asyncio.wait({pending}, timeout=every))[0]:
+            timer = loop.call_later(every, queue.put_nowait, ("ping", None))
+            kind, value = await queue.get()
+            timer.cancel()
+            if kind == "ping":
                 yield None
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
+            elif kind == "event":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
                 return
-            yield event
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()  # the client left mid-wait: the turn ends (and is stored) as if it had been read
+        if timer is not None:
+            timer.cancel()
+        if not reader.done():
+            reader.cancel()  # the client left mid-turn: the turn ends (and is stored) as if it had been read
 
 
 def uploaded(row: Any, user: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ SCHEMA = {
     "properties": {
         "questions": {
             "type": "array",
-            "items": {"type": "string", "minLength": 3, "maxLength": 120},
+            "items": {"type": "string", "minLength": 3, "maxLength": 100},
             "minItems": 1,
             "maxItems": 3,
         }
@@ -38,7 +38,9 @@ async def follow_ups(
             "model": config.model,
             "messages": [{"role": "user", "content": prompt}],
             "temperature": 0.3,
-            "max_tokens": 128,
+            # Room for three questions at their longest (the schema holds the model to JSON, not to brevity): a
+            # list cut off by the token limit would not parse, and the answer would get no suggestions at all.
+            "max_tokens": 320,
             "response_format": {"type": "json_schema", "json_schema": {"name": "follow_ups", "schema": SCHEMA}},
         }
     )

@@ -49,8 +49,26 @@ def wait_saved(page: Page) -> None:
     expect(page.get_by_test_id("builder-save-status")).to_have_attribute("data-state", "saved", timeout=15_000)
 
 
+def canvas_still(page: Page) -> None:
+    """Wait until the canvas has stopped moving. A node added from the palette is scrolled into view 60 ms later,
+    in 200 ms; a click aimed before that lands where something else has moved to (CI once deleted the LLM node
+    instead of an edge). Twelve frames alike outlast the delay."""
+    page.wait_for_function(
+        """() => {
+            const v = document.querySelector('.react-flow__viewport');
+            const t = v ? getComputedStyle(v).transform : '';
+            const w = window;
+            if (w.__hzVp === t) w.__hzStill = (w.__hzStill || 0) + 1;
+            else { w.__hzVp = t; w.__hzStill = 0; }
+            return w.__hzStill >= 12;
+        }""",
+        polling="raf",
+    )
+
+
 def select_node(page: Page, type_: str) -> None:
     """Click a node by its title bar and wait for its side panel."""
+    canvas_still(page)
     node(page, type_).first.locator(".wf-node-header").click()
     expect(page.get_by_test_id("wf-panel")).to_have_attribute("data-type", type_)
 
@@ -134,10 +152,14 @@ def build_start_knowledge_llm_answer(page: Page, kb_name: str) -> dict[str, str]
     # The edge between retrieval and LLM again, by dragging from handle to handle.
     kr_llm = page.locator(f'[data-testid="rf__edge-{ids["knowledge-retrieval"]}-source-{ids["llm"]}"]')
     expect(kr_llm).to_have_count(1)
+    # Adding the answer scrolled the canvas to it; the whole graph in view again, so the edge is there to click.
+    canvas_still(page)
+    page.locator(".react-flow__controls-fitview").click()
+    canvas_still(page)
     kr_llm.click(force=True)
+    expect(kr_llm).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Delete")
     expect(edges(page)).to_have_count(2)
-    page.locator(".react-flow__controls-fitview").click()
     drag_connect(
         page,
         node(page, "knowledge-retrieval").get_by_test_id("wf-handle-source"),

@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
             try:
                 services.sampler.start()
                 await _start_models(runtime, services)
+                services.warming.schedule_published()
                 await _resume_ingestion(runtime)
                 yield
             finally:

@@ -22,6 +22,7 @@ from hezi.accounts.rate_limit import RateLimiter
 from hezi.accounts.visitors import VisitorTokens
 from hezi.apps.annotations import AnnotationReplies
 from hezi.conversations.chat import ChatService
+from hezi.conversations.warming import PrefixWarming
 from hezi.egress import EgressPolicy
 from hezi.hardware.inventory import Prober
 from hezi.hardware.metrics import HardwareCollector
@@ -32,6 +33,7 @@ from hezi.serving.client import ModelClient
 from hezi.serving.gateway import Gateway
 from hezi.serving.metered import MeteredEmbedder
 from hezi.serving.metrics import ServingMetrics
+from hezi.serving.prefixes import PrefixWarmer
 from hezi.serving.providers import ProviderDirectory
 from hezi.serving.rerank import Reranker
 from hezi.serving.supervisor import Supervisor
@@ -58,6 +60,7 @@ class Services:
     reranker: Reranker  # knowledge's rerank port, over the workspaces' providers
     retriever: Retriever  # searches several knowledge bases at once, for agents and apps
     chat: ChatService  # runs agents' answers in conversations; holds the answers being generated, to stop them
+    warming: PrefixWarming  # published agents' opening prompts, kept computed in their model's workers
     metrics_registry: CollectorRegistry
     prober: Prober
     sampler: HardwareSampler
@@ -90,7 +93,7 @@ async def open_services(
     secrets = SecretBox.from_settings(secret, data_dir)
     egress = EgressPolicy.from_setting(settings.egress_allow_cidrs)
     providers = ProviderDirectory(sessionmaker, secrets, egress)
-    models = ModelClient(gateway, meter, providers.resolve, providers.exposed)
+    models = ModelClient(gateway, meter, providers.resolve, providers.exposed, PrefixWarmer(supervisor))
     embed = MeteredEmbedder(models)
     reranker = Reranker(providers)
     retriever = Retriever(sessionmaker, embed, reranker)
@@ -107,6 +110,7 @@ async def open_services(
         embed=embed, reranker=reranker, retriever=retriever,
         chat=ChatService(sessionmaker, models, retriever, egress, secrets, settings,
                          canned=AnnotationReplies(sessionmaker, models)),
+        warming=PrefixWarming(sessionmaker, models, secrets, egress),
         metrics_registry=registry, prober=prober, sampler=sampler,
         loop=asyncio.get_running_loop(), serves_models=serves_models,
     )  # fmt: skip

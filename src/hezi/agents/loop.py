@@ -66,6 +66,20 @@ def citations_of(hits: Sequence[Any], start: int = 1) -> list[Citation]:
     return out
 
 
+def opening_prompts(config: AgentConfig, tools: Sequence[Tool]) -> list[list[dict[str, Any]]]:
+    """What a local model's calls in every conversation of this agent start with, to compute ahead (issue 15): the
+    question which tool (when it has tools), then the answer's system prompt — knowledge passages and tool results
+    come after it. The form's defaults fill the prompt's variables; where a user's own values start, reuse stops."""
+    out: list[list[dict[str, Any]]] = []
+    if tools:
+        out.append(decision_messages(tools, "", ())[:1])
+    defaults = {spec.variable: spec.default for _, spec in config.form_fields() if spec.default not in (None, "")}
+    system = render_prompt(config.system_prompt, defaults).strip()
+    if system:
+        out.append([{"role": "system", "content": system}])
+    return out
+
+
 class AgentRun:
     """One answer of one agent. Iterate `events()` once; the last event is RunFinished."""
 

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hezi.api.deps import SettingsDep
 from hezi.errors import Forbidden, Unauthenticated
+from hezi.serving.prefixes import refresh_health
 
 router = APIRouter(tags=["metrics"])
 
@@ -29,5 +30,7 @@ async def metrics(request: Request, settings: SettingsDep) -> Response:
             loopback = False
         if not loopback:
             raise Forbidden("Metrics are served to this machine only; set HEZI_METRICS_TOKEN to scrape remotely.")
-    body = generate_latest(request.app.state.services.metrics_registry)
+    services = request.app.state.services
+    await refresh_health(services.supervisor)  # the workers' prefix-cache counters as of now, not the last check
+    body = generate_latest(services.metrics_registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -4,9 +4,10 @@ The formula (docs/hardware.md explains each term):
 
     weights  = bytes of the layers placed on the device (+ token embeddings on the CPU, + output head on the
                GPU when every layer is offloaded)
-    KV cache = layers on the device × context × parallel sequences × (K + V width) × 2 bytes (f16 cache)
+    KV cache = layers on the device × context × (parallel + pinned) sequences × (K + V width) × 2 bytes (f16)
                where K width = heads_kv × key_length, V width = heads_kv × value_length (grouped-query
-               attention makes heads_kv smaller than heads)
+               attention makes heads_kv smaller than heads); pinned: the sequences a chat worker keeps for
+               published apps' prompts, each a context long like the others (`pinned_kv` is their share)
     compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + outputs × vocab × 4
                (outputs: the sequences of a chat model; every token of the batch for an embedding model);
                GPU: the whole reserved graph, n_ubatch × (vocab + 12 × n_embd) × 4 bytes
@@ -79,6 +80,7 @@ class FitRequest:
     parallel: int
     gpu_layers: int = 0  # -1: all
     replicas: int = 1  # each replica is a worker process of its own, on the same device(s)
+    pinned: int = 0  # sequences kept for published apps' prompts (chat models only)
 
 
 @dataclass
@@ -88,6 +90,7 @@ class DeviceNeed:
     kv_cache: int
     compute: int
     overhead: int
+    pinned_kv: int = 0  # of kv_cache, what the pinned prefixes' sequences reserve
     free: int | None = None
     total: int | None = None
 
@@ -136,8 +139,10 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
     cpu_layers = sum(shape.layer_bytes[:on_cpu])
     gpu_layers = sum(shape.layer_bytes[on_cpu:])
     head = shape.head_bytes  # output norm and projection (a copy of the embeddings when they are tied)
-    tokens = req.context_size * req.parallel
+    pinned = 0 if shape.kind == "embedding" else req.pinned
+    tokens = req.context_size * (req.parallel + pinned)
     kv_per_layer = 0 if shape.kind == "embedding" else tokens * shape.kv_width * KV_BYTES
+    pinned_per_layer = req.context_size * pinned * shape.kv_width * KV_BYTES
     n_ubatch = min(N_UBATCH, req.context_size) if shape.kind == "chat" else req.context_size
     # One row of logits per output: a chat worker outputs a token per sequence; llama.cpp's encoder outputs every
     # token of the batch and reserves vocab-wide rows for them though an embedding model has no logits (488 MiB
@@ -151,6 +156,7 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
         kv_cache=kv_per_layer * on_cpu,
         compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4,
         overhead=CPU_OVERHEAD,
+        pinned_kv=pinned_per_layer * on_cpu,
     )
     if not gpu or on_gpu == 0:
         return [_times(cpu, req.replicas)]
@@ -160,9 +166,12 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
         kv_cache=kv_per_layer * on_gpu,
         compute=n_ubatch * (shape.vocab_size + 12 * shape.n_embd) * 4,
         overhead=GPU_OVERHEAD,
+        pinned_kv=pinned_per_layer * on_gpu,
     )
     return [_times(cpu, req.replicas), _times(dev, req.replicas)]
 
 
 def _times(need: DeviceNeed, n: int) -> DeviceNeed:
-    return DeviceNeed(need.device, need.weights * n, need.kv_cache * n, need.compute * n, need.overhead * n)
+    return DeviceNeed(
+        need.device, need.weights * n, need.kv_cache * n, need.compute * n, need.overhead * n, need.pinned_kv * n
+    )

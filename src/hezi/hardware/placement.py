@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from hezi.hardware.fit import SAFETY, DeviceNeed, FitReport, FitRequest, ModelShape, estimate
@@ -46,7 +46,7 @@ def cpu_threads(inv: Inventory) -> int:
     return max(1, min(inv.cpu.cores, inv.cpu.usable_threads))
 
 
-def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory) -> Placement:
+def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory, pinned: int = 0) -> Placement:
     """The best placement: every layer on the GPU with the most free memory if it fits with a margin, else as
     many layers as fit there, else the CPU."""
     threads = cpu_threads(inv)
@@ -58,7 +58,7 @@ def place(shape: ModelShape, context_size: int, parallel: int, inv: Inventory) -
     device = f"cuda:{gpu.index}"
     budget = gpu.memory_free * (1 - SAFETY)
     for layers in range(shape.n_layer + 1, 0, -1):  # n_layer + 1: the output head too
-        needs = estimate(shape, FitRequest(context_size, parallel, layers), device)
+        needs = estimate(shape, FitRequest(context_size, parallel, layers, pinned=pinned), device)
         if needs[-1].needed <= budget:
             if layers > shape.n_layer:
                 return Placement(device, -1, threads, f"all layers fit on {gpu.name}", "all_layers", gpu.name)
@@ -97,20 +97,34 @@ def check(
     report = FitReport(measure(req, gpu))
     if report.fits:
         return report
+    same = {"pinned_prefixes": req.pinned} if req.pinned else {}
     for ctx in CONTEXT_STEPS:
-        if ctx < req.context_size and fits(FitRequest(ctx, req.parallel, req.gpu_layers, req.replicas), gpu):
-            report.suggestions.append({"context_size": ctx, "parallel": req.parallel, "gpu_layers": req.gpu_layers})
+        if ctx < req.context_size and fits(replace(req, context_size=ctx), gpu):
+            report.suggestions.append(
+                {"context_size": ctx, "parallel": req.parallel, "gpu_layers": req.gpu_layers, **same}
+            )
             break
     for par in range(req.parallel - 1, 0, -1):
-        if fits(FitRequest(req.context_size, par, req.gpu_layers, req.replicas), gpu):
-            report.suggestions.append({"context_size": req.context_size, "parallel": par, "gpu_layers": req.gpu_layers})
+        if fits(replace(req, parallel=par), gpu):
+            report.suggestions.append(
+                {"context_size": req.context_size, "parallel": par, "gpu_layers": req.gpu_layers, **same}
+            )
             break
+    if req.pinned and fits(replace(req, pinned=0), gpu):
+        report.suggestions.append(
+            {
+                "context_size": req.context_size,
+                "parallel": req.parallel,
+                "gpu_layers": req.gpu_layers,
+                "pinned_prefixes": 0,
+            }
+        )
     if gpu is not None:
         start = shape.n_layer if req.gpu_layers < 0 else req.gpu_layers
         for layers in range(start - 1, -1, -1):
-            if fits(FitRequest(req.context_size, req.parallel, layers, req.replicas), gpu if layers else None):
+            if fits(replace(req, gpu_layers=layers), gpu if layers else None):
                 report.suggestions.append(
-                    {"context_size": req.context_size, "parallel": req.parallel, "gpu_layers": layers}
+                    {"context_size": req.context_size, "parallel": req.parallel, "gpu_layers": layers, **same}
                 )
                 break
     return report

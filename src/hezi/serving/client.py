@@ -24,6 +24,7 @@ from hezi.serving import remote
 from hezi.serving.events import ChatEvent, ChatResult, Finished, Started, TextDelta, TokenUsage, ToolCall
 from hezi.serving.gateway import Gateway
 from hezi.serving.openai_schemas import ChatCompletionRequest, CompletionRequest
+from hezi.serving.prefixes import PrefixWarmer
 from hezi.serving.providers import RemoteTarget
 from hezi.serving.tool_calls import ToolCallReader
 from hezi.serving.usage import Attribution, Usage, UsageMeter
@@ -137,8 +138,10 @@ class ModelClient:
         meter: UsageMeter,
         resolve_remote: ResolveRemote,
         list_remote: ListRemote,
+        prefixes: PrefixWarmer | None = None,
     ) -> None:
         self.gateway = gateway
+        self.prefixes = prefixes
         self.meter = meter
         self._resolve_remote = resolve_remote
         self._list_remote = list_remote
@@ -161,6 +164,13 @@ class ModelClient:
     async def is_remote(self, workspace_id: uuid.UUID | None, model: str) -> bool:
         """Whether `model` names a remote provider's model in this workspace (else a local deployment)."""
         return await self._resolve_remote(workspace_id, model) is not None
+
+    async def warm(self, workspace_id: uuid.UUID | None, model: str, key: str, messages: list[dict[str, Any]]) -> int:
+        """Have the local workers of `model` compute `messages`' prompt ahead, kept under `key` (an app's prefix),
+        in the background. Returns how many workers were asked: 0 for a remote model or one not running here."""
+        if self.prefixes is None or await self._resolve_remote(workspace_id, model) is not None:
+            return 0
+        return self.prefixes.warm(model, key, {"messages": messages})
 
     async def stream(
         self, request: ChatCompletionRequest, who: Attribution, *, endpoint: str = "chat", deadline: float | None = None

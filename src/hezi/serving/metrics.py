@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hezi.serving.prefixes import prefix_cache
 from hezi.serving.supervisor import Supervisor
 from hezi.serving.usage import Usage
 
@@ -44,11 +45,30 @@ class _SupervisorCollector(Collector):
         queue = GaugeMetricFamily("hezi_queue_depth", "requests in flight or queued per model", labels=["model"])
         ready = GaugeMetricFamily("hezi_model_ready_replicas", "replicas ready to serve", labels=["model"])
         restarts = CounterMetricFamily("hezi_worker_restarts", "model worker restarts", labels=["model"])
+        # What prefix caching saved, from the ready chat workers' counters (since each started).
+        hits = CounterMetricFamily(
+            "hezi_prefix_cache_hits", "requests that started from another sequence's or a pinned prefix's K/V",
+            labels=["model", "source"],
+        )  # fmt: skip
+        reused = CounterMetricFamily("hezi_prefix_tokens_reused", "prompt tokens not computed again", labels=["model"])
+        pinned = GaugeMetricFamily("hezi_pinned_prefixes", "published apps' prefixes held computed", labels=["model"])
+        pinned_bytes = GaugeMetricFamily(
+            "hezi_pinned_prefix_bytes", "KV memory held by pinned prefixes", labels=["model", "kind"]
+        )
         for spec in self.supervisor.specs():
             reps = self.supervisor.replicas(spec.deployment_id)
             queue.add_metric([spec.model_name], sum(r.in_flight for r in reps))
             ready.add_metric([spec.model_name], sum(1 for r in reps if r.status == "ready"))
             restarts.add_metric([spec.model_name], sum(r.restarts for r in reps))
+            cache = prefix_cache(reps)
+            if cache is not None:
+                hits.add_metric([spec.model_name, "pinned"], cache.pinned_hits)
+                hits.add_metric([spec.model_name, "sequence"], cache.prefix_hits - cache.pinned_hits)
+                reused.add_metric([spec.model_name], cache.tokens_reused)
+                pinned.add_metric([spec.model_name], cache.pinned)
+                pinned_bytes.add_metric([spec.model_name, "used"], cache.pinned_bytes)
+                pinned_bytes.add_metric([spec.model_name, "reserved"], cache.pinned_reserved_bytes)
         yield queue
         yield ready
         yield restarts
+        yield from (hits, reused, pinned, pinned_bytes)

@@ -37,6 +37,7 @@ from hezi.serving.errors import (
     ModelTooLarge,
 )
 from hezi.serving.gguf_meta import GgufInfo, read_gguf
+from hezi.serving.prefixes import deployment_cache, refresh_health
 from hezi.serving.schemas import DeploymentPublic, DeploymentSpec, FitCheck, ModelPublic, ModelsPublic
 from hezi.serving.supervisor import Supervisor, WorkerSpec
 from hezi.settings import Settings
@@ -74,6 +75,7 @@ def worker_spec(model: Model, dep: Deployment) -> WorkerSpec:
         parallel=dep.parallel,
         replicas=dep.replicas,
         device=dep.device,
+        pinned=dep.pinned_prefixes if model.kind == "chat" else 0,
     )
 
 
@@ -105,6 +107,7 @@ def _not_fit_message(fit: FitCheck) -> str:
         options = [
             f"context {s['context_size']} × {s['parallel']} sequences"
             + (f", {s['gpu_layers']} GPU layers" if s.get("gpu_layers") else "")
+            + (f", {s['pinned_prefixes']} pinned prefixes" if "pinned_prefixes" in s else "")
             for s in fit.suggestions
         ]
         msg += " Would fit: " + "; or ".join(options) + "."
@@ -129,6 +132,7 @@ class ModelRegistry:
 
     async def list_models(self, viewer: Caller | None = None) -> ModelsPublic:
         """Every model. File paths on the server are shown to platform administrators only."""
+        await refresh_health(self.supervisor)  # before the query: no connection held while workers answer
         rows = (
             await self.db.execute(
                 select(Model, Deployment)
@@ -140,6 +144,7 @@ class ModelRegistry:
         return ModelsPublic(data=data, count=len(data))
 
     async def get(self, model_id: uuid.UUID, viewer: Caller | None = None) -> ModelPublic:
+        await refresh_health(self.supervisor)
         model, dep = await self._get(model_id)
         return _for_viewer(self._public(model, dep), viewer)
 
@@ -295,18 +300,25 @@ class ModelRegistry:
             return None
         inv = await asyncio.to_thread(self.prober.inventory)
         shape = ModelShape.from_meta(model.meta)
-        placement = place(shape, values["context_size"], values["parallel"], inv)
+        placement = place(shape, values["context_size"], values["parallel"], inv, values["pinned_prefixes"])
         if values["gpu_layers"] is None:
             values["gpu_layers"] = placement.gpu_layers
         if values["device"] is None:
             values["device"] = placement.device if values["gpu_layers"] else "cpu"
         own = _resident_bytes(self.supervisor.replicas(dep.id)) if dep is not None else 0
-        request = FitRequest(values["context_size"], values["parallel"], values["gpu_layers"], values["replicas"])
+        request = FitRequest(
+            values["context_size"],
+            values["parallel"],
+            values["gpu_layers"],
+            values["replicas"],
+            values["pinned_prefixes"],
+        )
         report = check(
             shape, request, inv, device=values["device"], own_bytes=own, budget=self.settings.model_memory_budget_bytes
         )
         return FitCheck(
-            context_size=values["context_size"], parallel=values["parallel"], placement=placement.to_json(),
+            context_size=values["context_size"], parallel=values["parallel"],
+            pinned_prefixes=values["pinned_prefixes"], placement=placement.to_json(),
             **report.to_json(),
         )  # fmt: skip
 
@@ -384,6 +396,7 @@ class ModelRegistry:
             "device": spec.device if self.prober is not None else (spec.device or "cpu"),
             "parallel": spec.parallel,
             "replicas": spec.replicas,
+            "pinned_prefixes": spec.pinned_prefixes if model.kind == "chat" else 0,
         }
 
     async def _get(self, model_id: uuid.UUID) -> tuple[Model, Deployment | None]:
@@ -408,10 +421,12 @@ class ModelRegistry:
                 gpu_layers=dep.gpu_layers,
                 device=dep.device,
                 parallel=dep.parallel,
+                pinned_prefixes=dep.pinned_prefixes,
                 replicas=dep.replicas,
                 desired=dep.desired,
                 status=self.supervisor.status(dep.id) if dep.desired == "running" else "stopped",
                 instances=[r.public() for r in self.supervisor.replicas(dep.id)],
+                prefix_cache=deployment_cache(self.supervisor, dep.id),
             )
         meta = model.meta
         return ModelPublic(

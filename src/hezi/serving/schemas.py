@@ -17,6 +17,12 @@ class DeploymentSpec(BaseModel):
     context_size: Annotated[int, Field(ge=128, le=1_048_576)] | None = None
     parallel: Annotated[int, Field(ge=1, le=64)] = 4
     replicas: Annotated[int, Field(ge=1, le=16)] = 1
+    pinned_prefixes: Annotated[int, Field(ge=0, le=16)] = Field(
+        default=2,
+        description="sequences a chat model keeps for published apps' prompts (system prompt and tools), computed "
+        "when an app is published and copied into each new conversation; each holds a context's worth of KV "
+        "memory. Ignored for embedding models.",
+    )
     # Placement: left out, hezi chooses (the GPU with the most free memory and as many layers as fit, else the
     # CPU with one thread per core); given, they override its choice. gpu_layers -1 means all.
     threads: Annotated[int, Field(ge=1, le=512)] | None = None
@@ -37,6 +43,23 @@ class InstancePublic(BaseModel):
     uptime_s: float | None
 
 
+class PrefixCachePublic(BaseModel):
+    """What a chat deployment's workers did not compute again, summed over its ready instances since they started
+    (read from them when asked)."""
+
+    prefix_hits: int = Field(description="requests that started from another sequence's or a pinned prefix's K/V")
+    pinned_hits: int = Field(description="of those, from a pinned prefix")
+    tokens_reused: int = Field(description="prompt tokens not computed: from a slot's own cache or copied")
+    tokens_copied: int = Field(description="of those, copied from another sequence or a pinned prefix")
+    pinned: int = Field(description="pinned prefixes held now")
+    pinned_capacity: int = Field(description="pinned prefixes the instances can hold")
+    pinned_tokens: int = Field(description="tokens the pinned prefixes hold")
+    pinned_bytes: int = Field(description="KV memory those tokens occupy")
+    pinned_reserved_bytes: int = Field(description="KV memory reserved for pinned prefixes (a context each)")
+    warmed: int = Field(description="prefixes computed for published apps since the instances started")
+    evicted: int = Field(description="pinned prefixes dropped for newer ones (least recently used first)")
+
+
 class DeploymentPublic(BaseModel):
     id: uuid.UUID
     context_size: int
@@ -44,10 +67,14 @@ class DeploymentPublic(BaseModel):
     gpu_layers: int
     device: str
     parallel: int
+    pinned_prefixes: int
     replicas: int
     desired: Literal["running", "stopped"]
     status: Literal["ready", "starting", "failed", "stopped"]
     instances: list[InstancePublic]
+    prefix_cache: PrefixCachePublic | None = Field(
+        default=None, description="chat deployments with a ready instance; null otherwise"
+    )
 
 
 class ModelPublic(BaseModel):
@@ -94,6 +121,7 @@ class FitCheck(BaseModel):
 
     context_size: int
     parallel: int
+    pinned_prefixes: int
     placement: dict[str, Any]
     fits: bool
     total: int

@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ class WorkerSpec:
     parallel: int
     replicas: int
     device: str = "cpu"
+    pinned: int = 0  # sequences kept for published apps' prompt prefixes (chat)
 
     def argv(self, socket_path: Path) -> list[str]:
         return [
@@ -59,7 +61,7 @@ class WorkerSpec:
             "--model", self.model_path, "--name", self.model_name, "--socket", str(socket_path),
             "--ctx", str(self.context_size), "--parallel", str(self.parallel),
             "--threads", str(self.threads), "--gpu-layers", str(self.gpu_layers),
-            "--kind", self.kind,
+            "--kind", self.kind, "--pinned", str(self.pinned if self.kind == "chat" else 0),
         ]  # fmt: skip
 
 
@@ -78,6 +80,7 @@ class Replica:
     served: bool = False  # the last run got ready: a crash in service, not a model that fails to load
     restart_at: float | None = None  # monotonic time of the next start, while failed and backing off
     lines: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=200))
+    health: dict[str, Any] = field(default_factory=dict)  # the worker's last /health (chat: its engine's counters)
     process: asyncio.subprocess.Process | None = None
     task: asyncio.Task[None] | None = None
     _shared: httpx.AsyncClient | None = None
@@ -135,6 +138,9 @@ class Supervisor:
         self._replicas: dict[uuid.UUID, list[Replica]] = {}
         self._specs: dict[uuid.UUID, WorkerSpec] = {}
         self._changed = asyncio.Event()
+        # Called (in a task of its own) each time a replica becomes ready, e.g. to warm published apps' prefixes.
+        self.on_ready: list[Callable[[Replica], Coroutine[Any, Any, None]]] = []
+        self._hooks: set[asyncio.Task[None]] = set()
 
     # --- what the rest of hezi asks ---
 
@@ -283,6 +289,10 @@ class Supervisor:
             await self._wait_started(rep)
             rep.served = True
             self._set_status(rep, "ready")
+            for hook in self.on_ready:
+                task = asyncio.create_task(hook(rep))
+                self._hooks.add(task)
+                task.add_done_callback(self._hooks.discard)
             log.info("worker for %s ready (pid %s)", rep.spec.model_name, rep.pid)
             await self._watch(rep)
         finally:
@@ -331,14 +341,23 @@ class Supervisor:
         steps = None
         if rep.spec.kind == "chat":
             try:
-                async with rep.client(timeout=10) as client:
-                    health = (await client.get("/health")).json()
+                health = await self.read_health(rep, wait=10)
                 steps = int(health["steps"])
                 if health["active"] or health["queued"]:
                     return steps_before is None or steps > steps_before, steps
             except (httpx.TransportError, OSError, ValueError, KeyError, TypeError):
                 return False, None
         return await self._healthy(rep), steps
+
+    async def read_health(self, rep: Replica, wait: float) -> dict[str, Any]:
+        """The worker's /health now (waiting at most `wait` seconds), kept on the replica for the console and
+        /metrics."""
+        async with rep.client(timeout=wait) as client:
+            health = (await client.get("/health")).json()
+        if not isinstance(health, dict):
+            raise ValueError("the worker's /health is not an object")
+        rep.health = health
+        return health
 
     async def _healthy(self, rep: Replica) -> bool:
         """A real inference: one token for a chat model, one vector for an embedding model."""

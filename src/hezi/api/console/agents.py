@@ -19,7 +19,7 @@ from hezi.agents.schemas import (
     TemplatesPublic,
 )
 from hezi.agents.service import AgentService
-from hezi.api.deps import CallerDep, SessionDep
+from hezi.api.deps import CallerDep, ServicesDep, SessionDep
 from hezi.conversations.workflow_support import WorkflowSupport
 from hezi.errors import UnsupportedType
 
@@ -99,9 +99,16 @@ async def delete_agent(workspace_id: uuid.UUID, agent_id: uuid.UUID, caller: Cal
 
 @router.post("/agents/{agent_id}/publish", status_code=status.HTTP_201_CREATED)
 async def publish_agent(
-    workspace_id: uuid.UUID, agent_id: uuid.UUID, caller: CallerDep, agents: AgentsDep, body: AgentPublish | None = None
+    workspace_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    caller: CallerDep,
+    agents: AgentsDep,
+    services: ServicesDep,
+    body: AgentPublish | None = None,
 ) -> AgentVersionPublic:
-    return await agents.publish(caller, workspace_id, agent_id, body or AgentPublish())
+    version = await agents.publish(caller, workspace_id, agent_id, body or AgentPublish())
+    services.warming.schedule(workspace_id, agent_id)  # its opening prompts, computed ahead of its first users
+    return version
 
 
 @router.get("/agents/{agent_id}/versions")

@@ -57,6 +57,8 @@ class Deployment(Timestamped, Base):
     device: Mapped[str] = mapped_column(String(16), nullable=False, default="cpu")  # cpu | cuda:N
     parallel: Mapped[int] = mapped_column(Integer, nullable=False)
     replicas: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Sequences kept for published apps' prompts (system prompt + tools), beside the `parallel` ones; chat only.
+    pinned_prefixes: Mapped[int] = mapped_column(Integer, nullable=False, default=2, server_default="2")
     desired: Mapped[str] = mapped_column(String(16), nullable=False, default="running")  # running | stopped
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 

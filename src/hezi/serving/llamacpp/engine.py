@@ -8,7 +8,10 @@ ends, so the next request that starts with the same tokens (a chat's history) sk
 Prefixes are shared across sequences too: a request whose prompt starts with tokens another sequence already holds
 (the system prompt and tool schemas every conversation of one agent starts with) copies that sequence's K/V into
 its own (`llama_memory_seq_cp`) instead of computing them again, and requests that arrive together with the same
-prefix wait while the first of them computes it, then all copy it. Each sequence has a KV stream of its own
+prefix wait while the first of them computes it, then all copy it. A few more sequences hold *pinned* prefixes: the
+prompts of published apps, computed ahead of their first user (`warm`) in whatever room the batch has left, kept
+until a newer one needs the sequence (least recently used first) and copied like any other. They are sequences of
+their own, so they never take a request's memory. Each sequence has a KV stream of its own
 (`kv_unified` off), where llama.cpp copies a whole stream at the next decode: the copy is trimmed to the shared
 prefix at once, so the tokens past it never count (a prefix that differs at token k is reused up to k only).
 
@@ -114,6 +117,22 @@ class _Slot:
         return self.job is not None and not self.pending and self.last_token >= 0
 
 
+class _Pin(_Slot):
+    """A sequence kept for one published app's prompt prefix; `pending` while it is being computed."""
+
+    def __init__(self, seq_id: int) -> None:
+        super().__init__(seq_id)
+        self.key: str | None = None
+        self.target: list[int] = []  # the whole prefix, computed (`cached`) or still to compute (`pending`)
+        self.used_at = 0.0  # monotonic; the least recently used pin is the one replaced
+
+
+@dataclass
+class _Warm:
+    key: str
+    tokens: list[int]
+
+
 class LlamaEngine:
     def __init__(
         self,
@@ -126,14 +145,16 @@ class LlamaEngine:
         n_batch: int = 512,
         extra_buffers: bool = False,
         share_prefixes: bool = True,
+        n_pinned: int = 0,
     ) -> None:
         self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
         cparams = C.llama_context_default_params()
-        cparams.n_ctx = n_ctx_per_seq * n_parallel
+        n_pinned = n_pinned if share_prefixes else 0
+        cparams.n_ctx = n_ctx_per_seq * (n_parallel + n_pinned)
         cparams.n_batch = n_batch
         cparams.n_ubatch = min(n_batch, 512)
-        cparams.n_seq_max = n_parallel
+        cparams.n_seq_max = n_parallel + n_pinned
         cparams.n_threads = n_threads
         cparams.n_threads_batch = n_threads
         cparams.kv_unified = False  # each sequence gets its own n_ctx_per_seq: no one starves the others
@@ -146,7 +167,9 @@ class LlamaEngine:
         self.n_ctx_seq = int(C.llama_n_ctx_seq(self.ctx))
         self.batch = C.llama_batch_init(n_batch, 0, 1)
         self.slots = [_Slot(i) for i in range(n_parallel)]
+        self.pins = [_Pin(n_parallel + i) for i in range(n_pinned)]
         self._queue: collections.deque[Job] = collections.deque()
+        self._warms: collections.deque[_Warm] = collections.deque()
         self._cv = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -159,6 +182,10 @@ class LlamaEngine:
         self.prefix_copies = 0  # prompts that started from another sequence's K/V
         self.tokens_reused = 0  # prompt tokens not computed: from the slot's own cache or a copy
         self.tokens_copied = 0  # of those, from another sequence's
+        self.pinned_hits = 0  # prompts that started from a pinned prefix
+        self.warmed = 0  # pinned prefixes computed
+        self.evicted = 0  # pinned prefixes replaced by a newer one
+        self.kv_bytes_per_token = self._kv_bytes_per_token()
 
     # --- public, thread-safe ---
 
@@ -187,6 +214,31 @@ class LlamaEngine:
         with self._cv:
             self._queue.append(job)
             self._cv.notify()
+
+    def warm(self, key: str, tokens: list[int]) -> bool:
+        """Compute `tokens` into a pinned sequence for `key` (an app), in the batch room requests leave; replaces
+        the key's earlier prefix, else the least recently used one. False when this engine keeps no pins."""
+        if not self.pins or not tokens:
+            return False
+        with self._cv:
+            self._warms = collections.deque(w for w in self._warms if w.key != key)
+            self._warms.append(_Warm(key, tokens[: self.n_ctx_seq - 1]))
+            self._cv.notify()
+        return True
+
+    def pinned_stats(self) -> dict[str, int]:
+        held = [p for p in self.pins if p.key is not None]
+        tokens = sum(len(p.cached) for p in held)
+        return {
+            "pinned": len(held),
+            "pinned_capacity": len(self.pins),
+            "pinned_tokens": tokens,
+            "pinned_bytes": tokens * self.kv_bytes_per_token,
+            "pinned_reserved_bytes": len(self.pins) * self.n_ctx_seq * self.kv_bytes_per_token,
+            "pinned_hits": self.pinned_hits,
+            "warmed": self.warmed,
+            "evicted": self.evicted,
+        }
 
     @property
     def queued(self) -> int:
@@ -229,12 +281,13 @@ class LlamaEngine:
         try:
             while True:
                 with self._cv:
-                    while not self._stopping and not self._queue and not any(s.busy for s in self.slots):
+                    while not self._stopping and not self._queue and not self._warms and not self._working():
                         self._cv.wait()
                     if self._stopping:
                         break
                     self._admit()
-                if any(s.busy for s in self.slots):
+                    self._admit_warms()
+                if self._working():
                     self._step()
         except Exception as exc:  # the engine thread must never die silently
             log.exception("engine loop crashed")
@@ -246,6 +299,9 @@ class LlamaEngine:
             for slot in self.slots:
                 if slot.job is not None:
                     slot.job.sink.error("worker_stopping", "The model worker is shutting down.")
+
+    def _working(self) -> bool:
+        return any(s.busy for s in self.slots) or any(p.pending for p in self.pins)
 
     def _admit(self) -> None:
         """Move queued jobs into free slots, preferring the slot whose cache shares the longest prefix. A job
@@ -267,28 +323,58 @@ class LlamaEngine:
         self._queue.extendleft(reversed(waiting))
 
     def _being_computed(self, job: Job) -> bool:
-        """Whether a slot is reading a prompt that shares more of this job's prefix than any cache holds yet."""
-        held = max(_common_prefix(s.cached, job.tokens) for s in self.slots)
-        coming = max(
-            (_common_prefix(s.job.tokens, job.tokens) for s in self.slots if s.job is not None and s.pending),
-            default=0,
-        )
+        """Whether a slot (or a pin whose warming has started) is reading a prompt that shares more of this job's
+        prefix than any cache holds yet. Warming still queued is not waited for."""
+        held = max(_common_prefix(s.cached, job.tokens) for s in [*self.slots, *self.pins])
+        reading = [s.job.tokens for s in self.slots if s.job is not None and s.pending]
+        reading += [p.target for p in self.pins if p.pending]
+        coming = max((_common_prefix(t, job.tokens) for t in reading), default=0)
         return coming >= held + MIN_SHARED
+
+    def _admit_warms(self) -> None:
+        """Give each queued warming a pin: the key's own, else a free one, else the least recently used that is
+        not being computed. One that finds none waits for the next pass."""
+        left: list[_Warm] = []
+        while self._warms:
+            w = self._warms.popleft()
+            same = next((p for p in self.pins if p.target == w.tokens), None)
+            if same is not None:  # already held (another app with the same prompt, or a repeat)
+                same.used_at = time.monotonic()
+                continue
+            pin = next((p for p in self.pins if p.key == w.key and not p.pending), None)
+            pin = pin or next((p for p in self.pins if p.key is None), None)
+            if pin is None:
+                idle = [p for p in self.pins if not p.pending]
+                if not idle:
+                    left.append(w)
+                    continue
+                pin = min(idle, key=lambda p: p.used_at)
+                self.evicted += 1
+            keep = _common_prefix(pin.cached, w.tokens)
+            donor = self._donor(w.tokens, pin, keep)
+            if donor is not None:
+                keep = self._copy(donor, pin, w.tokens)
+            C.llama_memory_seq_rm(self.mem, pin.seq_id, keep, -1)
+            pin.cached = pin.cached[:keep]
+            pin.pending = w.tokens[keep:]
+            pin.key, pin.target, pin.used_at = w.key, w.tokens, time.monotonic()
+            if not pin.pending:
+                self.warmed += 1
+        self._warms.extend(left)
 
     def _start(self, slot: _Slot, job: Job, free: list[_Slot]) -> None:
         keep = _common_prefix(slot.cached, job.tokens)
-        donor = self._donor(job, slot, keep) if self.share_prefixes else None
+        donor = self._donor(job.tokens, slot, keep) if self.share_prefixes else None
         targets = [s for s in free if s is not donor]
         if donor is not None and targets:
-            shared = _common_prefix(donor.cached, job.tokens)
             # The free slot with the least cached takes the copy (its own cache is overwritten); the donor keeps its.
             slot = min(targets, key=lambda s: len(s.cached))
-            C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
-            C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, -1, -1)
-            slot.cached = list(donor.cached)
-            keep = shared
+            keep = self._copy(donor, slot, job.tokens)
             self.prefix_copies += 1
-            self.tokens_copied += min(shared, len(job.tokens) - 1)
+            self.tokens_copied += min(keep, len(job.tokens) - 1)
+            if isinstance(donor, _Pin):
+                self.pinned_hits += 1
+                donor.used_at = time.monotonic()
         keep = min(keep, len(job.tokens) - 1)  # at least one prompt token must be decoded to get logits
         C.llama_memory_seq_rm(self.mem, slot.seq_id, keep, -1)
         slot.cached = slot.cached[:keep]
@@ -300,13 +386,30 @@ class LlamaEngine:
         slot.last_token = -1
         slot.generated = 0
 
-    def _donor(self, job: Job, slot: _Slot, own: int) -> _Slot | None:
-        """Another slot whose cache holds enough more of the job's prompt than `slot` holds to be worth a copy."""
-        others = [s for s in self.slots if s is not slot]
-        best = max(others, key=lambda s: _common_prefix(s.cached, job.tokens), default=None)
-        if best is None or _common_prefix(best.cached, job.tokens) < own + MIN_SHARED:
+    def _donor(self, tokens: list[int], slot: _Slot, own: int) -> _Slot | None:
+        """Another sequence (slot or pin) whose cache holds enough more of `tokens` than `slot` holds to be worth
+        a copy."""
+        others = [s for s in [*self.slots, *self.pins] if s is not slot]
+        best = max(others, key=lambda s: _common_prefix(s.cached, tokens), default=None)
+        if best is None or _common_prefix(best.cached, tokens) < own + MIN_SHARED:
             return None
         return best
+
+    def _copy(self, donor: _Slot, slot: _Slot, tokens: list[int]) -> int:
+        """Make `slot` hold what `donor` holds (its K/V copied at the next decode); the tokens shared with `tokens`."""
+        C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
+        C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, -1, -1)
+        slot.cached = list(donor.cached)
+        return _common_prefix(donor.cached, tokens)
+
+    def _kv_bytes_per_token(self) -> int:
+        """K and V of one token over every layer, f16 — what a pinned prefix holds per token."""
+        arch = self.meta("general.architecture") or ""
+        n_head = max(1, int(C.llama_model_n_head(self.model)))
+        head_dim = int(C.llama_model_n_embd(self.model)) // n_head
+        k = _int_meta(self.meta(f"{arch}.attention.key_length")) or head_dim
+        v = _int_meta(self.meta(f"{arch}.attention.value_length")) or head_dim
+        return int(C.llama_model_n_layer(self.model)) * int(C.llama_model_n_head_kv(self.model)) * (k + v) * 2
 
     def _sampler(self, p: SamplingParams) -> Any:
         chain = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
@@ -360,14 +463,26 @@ class LlamaEngine:
                 n += 1
             slot.cached.extend(take)
             slot.pending = slot.pending[len(take) :]
+        warming: list[_Pin] = []
+        for pin in self.pins:  # pinned prefixes in the room requests left; nothing to sample
+            if not pin.pending or n >= self.n_batch:
+                continue
+            take = pin.pending[: self.n_batch - n]
+            for j, token in enumerate(take):
+                self._add(n, token, len(pin.cached) + j, pin.seq_id, False)
+                n += 1
+            pin.cached.extend(take)
+            pin.pending = pin.pending[len(take) :]
+            warming.append(pin)
         if n == 0:
             return
         self.batch.n_tokens = n
         rc = C.llama_decode(self.ctx, self.batch)
         self.steps += 1
         if rc != 0:
-            self._decode_failed(rc, outputs)
+            self._decode_failed(rc, outputs, warming)
             return
+        self.warmed += sum(1 for p in warming if not p.pending)
         for slot, index in outputs:
             self._sample(slot, index)
 
@@ -408,8 +523,11 @@ class LlamaEngine:
         slot.last_token = -1
         slot.text = None
 
-    def _decode_failed(self, rc: int, outputs: list[tuple[_Slot, int]]) -> None:
+    def _decode_failed(self, rc: int, outputs: list[tuple[_Slot, int]], warming: list[_Pin]) -> None:
         log.error("llama_decode returned %s", rc)
+        for pin in warming:  # what it holds is no longer known: let it go (a later warming computes it again)
+            C.llama_memory_seq_rm(self.mem, pin.seq_id, -1, -1)
+            pin.cached, pin.pending, pin.target, pin.key = [], [], [], None
         for slot in self.slots:
             if slot.job is not None:
                 slot.job.sink.error("decode_failed", f"llama.cpp could not decode this batch (code {rc}).")
@@ -422,6 +540,13 @@ class LlamaEngine:
 # Fewer shared tokens than this are computed again rather than copied: a stream copy moves the whole sequence's
 # buffer, worth it for a system prompt, not for a few tokens.
 MIN_SHARED = 32
+
+
+def _int_meta(value: str | None) -> int:
+    try:
+        return int(value) if value else 0
+    except ValueError:
+        return 0
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -7,6 +7,8 @@ Protocol (internal, not OpenAI's): `POST /generate` takes `{"messages": […]}` 
 model's template) or `{"prompt": "…"}` plus sampling fields, and streams NDJSON events:
 `{"type":"start","prompt_tokens":N}`, `{"type":"token","text":…}`…, then `{"type":"done",…}` or
 `{"type":"error",…}`. Refusals before generation starts are a 400 with `{"error": {code, message, details}}`.
+`POST /warm` takes `{"key": …, "messages": […], "tools": […]}` (or `"prompt"`): the prompt is rendered as
+/generate renders it and computed into a pinned sequence for `key` in the background (202).
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 "prefix_copies": engine.prefix_copies,
                 "tokens_reused": engine.tokens_reused,
                 "tokens_copied": engine.tokens_copied,
+                **engine.pinned_stats(),
+                "pinned_keys": [p.key for p in engine.pins if p.key is not None],
                 "context_per_sequence": engine.n_ctx_seq,
                 "uptime_s": round(time.time() - started, 1),
             }
@@ -112,16 +116,32 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
         tokens = engine.tokenize(str(body.get("text", "")), add_special=bool(body.get("add_special", True)))
         return JSONResponse({"tokens": tokens, "count": len(tokens)})
 
+    def prompt_tokens(body: dict[str, Any]) -> tuple[list[int], chat.PreparedChat | None]:
+        if "messages" in body:
+            prepared = chat.prepare(body, template=template, bos=bos, eos=eos)
+            return engine.tokenize(prepared.prompt, add_special=prepared.add_special), prepared
+        return engine.tokenize(str(body.get("prompt", "")), add_special=True), None
+
+    async def warm(request: Request) -> Response:
+        body = await request.json()
+        key = body.get("key")
+        if not isinstance(key, str) or not key:
+            return _refuse("invalid_key", "'key' must be a non-empty string.")
+        try:
+            tokens, _ = prompt_tokens(body)
+        except chat.ChatError as exc:
+            return _refuse(exc.code, exc.message)
+        queued = engine.warm(key, tokens)
+        return JSONResponse({"queued": queued, "tokens": len(tokens)}, status_code=202)
+
     async def generate(request: Request) -> Response:
         body = await request.json()
         try:
-            if "messages" in body:
-                prepared = chat.prepare(body, template=template, bos=bos, eos=eos)
-                tokens = engine.tokenize(prepared.prompt, add_special=prepared.add_special)
+            tokens, prepared = prompt_tokens(body)
+            if prepared is not None:
                 params = _params(body, prepared.stop, prepared.grammar)
                 tool_names = prepared.tool_names
             else:
-                tokens = engine.tokenize(str(body.get("prompt", "")), add_special=True)
                 params = _params(body, [], None)
                 tool_names = []
             sink = QueueSink(asyncio.get_running_loop())
@@ -153,6 +173,7 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
             Route("/health", health),
             Route("/tokenize", tokenize, methods=["POST"]),
             Route("/generate", generate, methods=["POST"]),
+            Route("/warm", warm, methods=["POST"]),
         ]
     )
 
@@ -209,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--pinned", type=int, default=0, help="sequences kept for published apps' prompt prefixes")
     parser.add_argument("--kind", choices=["chat", "embedding"], default="chat")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -235,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
             n_threads=args.threads,
             n_gpu_layers=args.gpu_layers,
             n_batch=args.batch,
+            n_pinned=args.pinned,
         )
         engine.start()
         app = build_app(engine, model_name=args.name)

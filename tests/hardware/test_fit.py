@@ -99,3 +99,16 @@ def test_every_replica_is_counted() -> None:
     assert two.needed == 2 * one.needed
     assert check(SMOL, FitRequest(2048, 8), box(), budget=int(one.needed * 1.5)).fits
     assert not check(SMOL, FitRequest(2048, 8, replicas=2), box(), budget=int(one.needed * 1.5)).fits
+
+
+def test_pinned_prefixes_hold_a_context_each_and_can_be_given_up_to_fit() -> None:
+    """A chat worker's pinned sequences (published apps' prompts) are as long as the others; when only they stand
+    between a deployment and fitting, the report says so."""
+    plain = estimate(SMOL, FitRequest(2048, 8))[0]
+    pinned = estimate(SMOL, FitRequest(2048, 8, pinned=2))[0]
+    assert pinned.pinned_kv == 30 * 2048 * 2 * 384 * 2 and pinned.kv_cache == plain.kv_cache + pinned.pinned_kv
+    report = check(SMOL, FitRequest(2048, 8, pinned=2), box(), budget=plain.needed + pinned.pinned_kv // 2)
+    assert not report.fits
+    assert {"context_size": 2048, "parallel": 8, "gpu_layers": 0, "pinned_prefixes": 0} in report.suggestions
+    embedding = replace(SMOL, kind="embedding")
+    assert estimate(embedding, FitRequest(512, 4, pinned=2))[0].pinned_kv == 0

@@ -142,11 +142,13 @@ def test_a_deploy_that_will_not_fit_is_refused_with_numbers_unless_forced(model_
         assert not fit["fits"] and fit["suggestions"]
         cpu = fit["devices"][0]
         assert cpu["device"] == "cpu" and cpu["needed"] > cpu["free"] == 800 * 2**20
-        assert cpu["kv_cache"] == 30 * 8192 * 8 * 384 * 2
+        # Eight sequences and the two pinned prefixes' sequences (the default), each 8192 tokens.
+        assert cpu["kv_cache"] == 30 * 8192 * (8 + 2) * 384 * 2 and cpu["pinned_kv"] == 30 * 8192 * 2 * 384 * 2
+        assert fit["pinned_prefixes"] == 2
 
         r = admin.put(f"/api/models/{chat['id']}/deployment", json={"context_size": 8192, "parallel": 8})
         err = assert_error(r, 409, "model_does_not_fit")
-        assert "needs 1.57 GiB but has 800 MiB free" in err["message"] and "Would fit" in err["message"]
+        assert "needs 1.92 GiB but has 800 MiB free" in err["message"] and "Would fit" in err["message"]
         assert err["details"]["suggestions"] == fit["suggestions"]
         after = admin.get(f"/api/models/{chat['id']}").json()["deployment"]
         assert (after["context_size"], after["parallel"]) == (2048, 8), "a refused deploy changes nothing"

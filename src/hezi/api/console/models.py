@@ -72,11 +72,13 @@ async def fit(
     gpu_layers: Annotated[int | None, Query(ge=-1, le=10_000)] = None,
     device: Annotated[str | None, Query(pattern=r"^(cpu|cuda:\d{1,2})$")] = None,
     replicas: Annotated[int, Query(ge=1, le=16)] = 1,
+    pinned_prefixes: Annotated[int, Query(ge=0, le=16)] = 2,
 ) -> FitCheck:
     """Would this deployment fit? Memory needed per device (all replicas) against what is free, and placement."""
     spec = DeploymentSpec(
-        context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device, replicas=replicas
-    )
+        context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device, replicas=replicas,
+        pinned_prefixes=pinned_prefixes,
+    )  # fmt: skip
     return await registry.fit(model_id, spec)
 
 

@@ -1,0 +1,206 @@
+"""Agent-shaped load: hezi against llama.cpp's own server on the same GGUF, prompts and threads (issue 15).
+
+    .venv/bin/python bench/agent_load.py [--rounds 3] [--anchor llama-server]   (make bench-anchor builds it)
+
+Eight users of one agent arrive at once. Each first turn is the same ~600-token system prompt (the agent's rules
+and two tool schemas) and a distinct ~20-token question; when all have answered, each sends a second turn that
+continues its own conversation. Both servers get the same raw ChatML prompts on /v1/completions (so the same
+tokens), temperature 0, 64 tokens per answer. Measured per turn: time to first token p50/p95; and aggregate
+tokens/s over both turns. hezi runs twice: *cold* (the prefix shared across sequences as the users arrive) and
+*warmed* (the prefix computed ahead, as publishing an agent does). Each round starts its system prompt with a word
+no earlier prompt had, so no cache carries over between rounds or servers; the three sides alternate within a
+round, so the machine's drift falls on each alike. Also: one user alone, and the raw single stream of hezi's
+gateway ÷ llama.cpp decoding in this process (serving.py's baseline), so a regression shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import httpx
+from _hezi import SMOLLM2_NAME, percentile, start_hezi
+
+from serving import DEFAULT_ANCHOR, PROMPTS, Direct, _openers, fresh, server_stream, start_anchor
+
+TOOLS = [
+    {"type": "function", "function": {"name": "search_catalogue", "description": "Find books in the catalogue by "
+     "title or author; returns item ids, shelf marks and whether each copy is on loan.",
+     "parameters": {"type": "object", "properties": {"title": {"type": "string"}, "author": {"type": "string"}}}}},
+    {"type": "function", "function": {"name": "reserve", "description": "Hold an item for the member for five days.",
+     "parameters": {"type": "object", "properties": {"item_id": {"type": "string"}}, "required": ["item_id"]}}},
+]  # fmt: skip
+RULES = (
+    "You are the front desk of the city library. Opening hours: Monday to Friday 9:00-20:00, Saturday 10:00-16:00, "
+    "closed on Sundays and public holidays. Members may borrow up to 12 items for 3 weeks and renew twice online "
+    "unless someone reserved the item. Late returns cost 0.20 per item per day, capped at 6.00. Lost cards are "
+    "replaced at the desk for 2.00. Study rooms are booked online up to 7 days ahead for at most 3 hours. "
+)
+QUESTIONS = [
+    "When do you open on Saturday mornings, and until when?", "How many books may I borrow at once as a member?",
+    "Can I renew a book online twice if nobody reserved it?", "Are you open on Sunday afternoons in the summer?",
+    "What does a late return cost per day for one book?", "How do I replace a lost library card, and at what cost?",
+    "How long can I book a study room for my exam group?", "Can I reserve a book online that is on loan right now?",
+]  # fmt: skip
+FOLLOW_UP = "Thanks. And can I do that on a public holiday too?"
+ANSWER_TOKENS = 64
+
+
+def system_prompt(opener: str) -> str:
+    return f"{opener}. {RULES * 3}Tools:\n{json.dumps(TOOLS)}"
+
+
+def chatml(system: str, turns: list[tuple[str, str | None]]) -> str:
+    out = f"<|im_start|>system\n{system}<|im_end|>\n"
+    for question, answer in turns:
+        out += f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+        if answer is not None:
+            out += f"{answer}<|im_end|>\n"
+    return out
+
+
+@dataclass
+class Answer:
+    text: str
+    tokens: int
+    first: float  # seconds to the first token
+
+
+def complete(url: str, key: str, prompt: str) -> Answer:
+    body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": ANSWER_TOKENS, "temperature": 0, "stream": True,
+            "stream_options": {"include_usage": True}, "cache_prompt": True}  # fmt: skip
+    start = time.perf_counter()
+    first, text, tokens = None, [], 0
+    with (
+        httpx.Client(timeout=600) as http,
+        http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r,
+    ):
+        r.raise_for_status()
+        for line in r.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line[6:])
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+            piece = chunk["choices"][0].get("text") if chunk.get("choices") else None
+            if piece:
+                text.append(piece)
+                if first is None:
+                    first = time.perf_counter() - start
+    return Answer("".join(text), tokens or len(text), first or time.perf_counter() - start)
+
+
+def together(url: str, key: str, prompts: list[str]) -> tuple[list[Answer], float]:
+    with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
+        start = time.perf_counter()
+        answers = list(pool.map(lambda p: complete(url, key, p), prompts))
+        return answers, time.perf_counter() - start
+
+
+@dataclass
+class Session:
+    first: list[float]
+    second: list[float]
+    tokens: int
+    wall: float
+
+
+def session(url: str, key: str, system: str) -> Session:
+    """Eight users: first turns at once, then second turns at once."""
+    firsts, wall1 = together(url, key, [chatml(system, [(q, None)]) for q in QUESTIONS])
+    seconds, wall2 = together(
+        url, key, [chatml(system, [(q, a.text), (FOLLOW_UP, None)]) for q, a in zip(QUESTIONS, firsts, strict=True)]
+    )
+    tokens = sum(a.tokens for a in firsts + seconds)
+    return Session([a.first for a in firsts], [a.first for a in seconds], tokens, wall1 + wall2)
+
+
+def warm(hezi_socket: str, system: str) -> None:
+    """What publishing an agent does: its prompt computed ahead into a pinned sequence; waits until it is."""
+    transport = httpx.HTTPTransport(uds=hezi_socket)
+    with httpx.Client(transport=transport, base_url="http://worker", timeout=60) as worker:
+        before = worker.get("/health").json()["warmed"]
+        r = worker.post("/warm", json={"key": "bench", "prompt": f"<|im_start|>system\n{system}<|im_end|>\n"})
+        r.raise_for_status()
+        deadline = time.monotonic() + 120
+        while worker.get("/health").json()["warmed"] == before:
+            if time.monotonic() > deadline:
+                raise SystemExit("the prefix was not warmed in 120 s")
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--anchor", help=f"a llama-server binary (default {DEFAULT_ANCHOR})")
+    args = parser.parse_args()
+    anchor_bin = args.anchor or (str(DEFAULT_ANCHOR) if os.access(DEFAULT_ANCHOR, os.X_OK) else None)
+    if anchor_bin is None:
+        raise SystemExit("llama-server is not built: run `make bench-anchor` first")
+
+    direct = Direct(args.threads)
+    _openers.extend(direct.openers(10 + args.rounds * 8))
+    hezi = start_hezi(args.threads)
+    anchor = start_anchor(anchor_bin, args.threads)
+    sides: dict[str, list[Session]] = {"hezi cold": [], "hezi warmed": [], "llama-server": []}
+    alone: dict[str, list[Answer]] = {"hezi": [], "llama-server": []}
+    raw: list[tuple[float, float]] = []
+    try:
+        for url, key in ((hezi.url, hezi.key), (anchor[1], "none")):  # every side reads a prompt once
+            complete(url, key, fresh(PROMPTS[0]))
+        for _ in range(args.rounds):
+            sides["hezi cold"].append(session(hezi.url, hezi.key, system_prompt(_openers.pop())))
+            system = system_prompt(_openers.pop())
+            warm(str(hezi.chat_socket), system)
+            sides["hezi warmed"].append(session(hezi.url, hezi.key, system))
+            sides["llama-server"].append(session(anchor[1], "none", system_prompt(_openers.pop())))
+            for name, (url, key) in (("hezi", (hezi.url, hezi.key)), ("llama-server", (anchor[1], "none"))):
+                alone[name].append(complete(url, key, chatml(system_prompt(_openers.pop()), [(QUESTIONS[0], None)])))
+            g = server_stream(hezi.url, hezi.key, fresh(PROMPTS[0]), 128)
+            d = direct.generate(fresh(PROMPTS[0]), 128)
+            raw.append((g[0] / g[1], d[0] / d[1]))
+    finally:
+        hezi.stop()
+        anchor[0].terminate()
+        anchor[0].wait(timeout=30)
+
+    def p(values: list[float], q: float) -> float:
+        return percentile(values, q) * 1000
+
+    print(f"# agent-shaped load — SmolLM2-135M, {args.threads} threads, 8 users × 2 turns, ~600-token shared "
+          f"system prompt, {ANSWER_TOKENS} tokens per answer, {args.rounds} rounds (medians of rounds)")  # fmt: skip
+    figures: dict[str, dict[str, float]] = {}
+    for name, runs in sides.items():
+        f = {
+            "t1_p50": statistics.median(p(s.first, 0.5) for s in runs),
+            "t1_p95": statistics.median(p(s.first, 0.95) for s in runs),
+            "t2_p50": statistics.median(p(s.second, 0.5) for s in runs),
+            "t2_p95": statistics.median(p(s.second, 0.95) for s in runs),
+            "tps": statistics.median(s.tokens / s.wall for s in runs),
+        }
+        figures[name] = f
+        print(f"{name:13s} first turn TTFT p50 {f['t1_p50']:7.0f} ms p95 {f['t1_p95']:7.0f} ms | second turn p50 "
+              f"{f['t2_p50']:6.0f} ms p95 {f['t2_p95']:6.0f} ms | {f['tps']:6.1f} tok/s")  # fmt: skip
+    a = figures["llama-server"]
+    for name in ("hezi cold", "hezi warmed"):
+        h = figures[name]
+        print(f"{name} ÷ llama-server: first-turn p95 TTFT {h['t1_p95'] / a['t1_p95']:.2f}× (target <= 0.5), "
+              f"second-turn p95 TTFT {h['t2_p95'] / a['t2_p95']:.2f}× (target <= 0.5), "
+              f"tokens/s {h['tps'] / a['tps']:.2f}× (target >= 1.0)")  # fmt: skip
+    one = {k: statistics.median(x.tokens / max(1e-9, x.first) for x in v) for k, v in alone.items()}
+    ttft_alone = {k: statistics.median(x.first for x in v) * 1000 for k, v in alone.items()}
+    print(f"one user alone: first token hezi {ttft_alone['hezi']:.0f} ms, llama-server {ttft_alone['llama-server']:.0f}"
+          f" ms ({ttft_alone['llama-server'] / ttft_alone['hezi']:.2f}× faster)")  # fmt: skip
+    del one
+    ratio = statistics.median(g / d for g, d in raw)
+    print(f"raw single stream: hezi's gateway ÷ llama.cpp in-process {ratio:.2f} (serving.py's baseline; 0.98 before)")
+
+
+if __name__ == "__main__":
+    main()

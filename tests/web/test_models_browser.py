@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import LiveServer
+from tests.helpers import unique, wait_for
 from tests.web.browser import shot, sign_in, switch_language
 
 MODEL = "smollm2-135m-instruct"
@@ -314,3 +316,111 @@ def test_deploy_dialog_checks_the_fit(model_server: LiveServer, page: Page) -> N
     # Nothing was deployed: the model runs as before.
     assert bundled_model(model_server)["deployment"]["context_size"] == dep["context_size"]
     assert bundled_model(model_server)["deployment"]["parallel"] == dep["parallel"]
+
+
+def prefix_cache_of(api: Any) -> dict[str, Any] | None:
+    model = next(m for m in api.get("/api/models").json()["data"] if m["name"] == MODEL)
+    return model["deployment"]["prefix_cache"]
+
+
+def shown(block: Locator, field: str) -> int:
+    """A prefix-cache reading as the page holds it (the raw number; the text is formatted)."""
+    value = block.get_by_test_id(f"prefix-cache-{field}")
+    expect(value).to_have_attribute("data-value", re.compile(r"^\d+$"))
+    return int(value.get_attribute("data-value") or "")
+
+
+def test_models_page_shows_the_prefix_cache(model_server: LiveServer, page: Page) -> None:
+    api = model_server.admin()
+    try:
+        # A published agent's opening prompts are computed ahead into the chat model's pinned sequences.
+        ws = api.default_workspace()
+        agent = {"template": "customer-service", "name": unique("prefix"), "lang": "en"}
+        r = api.post(f"/api/workspaces/{ws}/agents", json=agent)
+        assert r.status_code == 201, r.text
+        r = api.post(f"/api/workspaces/{ws}/agents/{r.json()['id']}/publish", json={})
+        assert r.status_code == 201, r.text
+        wait_for(lambda: (c := prefix_cache_of(api)) and c["pinned"] >= 1, "the agent's prefix pinned", timeout=120)
+        # Requests that arrive together and start alike: the prompt they share is computed once, and copied.
+        system = "You are a terse assistant for a bakery. " * 12
+
+        def ask(question: str) -> int:
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": question}]
+            r = api.post("/v1/chat/completions", json={"model": MODEL, "messages": messages, "max_tokens": 4})
+            return r.status_code
+
+        with ThreadPoolExecutor(3) as pool:
+            questions = ("What time do you open?", "Do you sell rye bread?", "Is there parking?")
+            assert list(pool.map(ask, questions)) == [200, 200, 200]
+        cache: dict[str, Any] = wait_for(
+            lambda: (c := prefix_cache_of(api)) and c["prefix_hits"] > 0 and c["tokens_reused"] > 0 and c,
+            "a prefix copied and prompt tokens reused",
+        )
+        embedding = bundled_model(model_server, "multilingual-e5-small")
+        assert embedding["deployment"]["prefix_cache"] is None
+        dep = bundled_model(model_server)["deployment"]
+    finally:
+        api.close()
+    assert cache["pinned_capacity"] == dep["pinned_prefixes"] * len(dep["instances"]), cache
+    assert cache["pinned_bytes"] > 0 and cache["pinned_reserved_bytes"] >= cache["pinned_bytes"], cache
+
+    sign_in(page, model_server.url, model_server.admin_username, model_server.admin_password)
+    page.goto(f"{model_server.url}/models")
+    row = page.get_by_test_id(f"model-row-{MODEL}")
+    expect(row.get_by_test_id("model-status")).to_have_attribute("data-state", "ready")
+    bytes_text = re.compile(r"^\d+(\.\d+)? (B|KiB|MiB|GiB)$")
+    n = dep["pinned_prefixes"]
+    in_summary = {"zh-CN": f"+ 固定前缀 {n}）", "en": f"+ {n} pinned)"}  # context × (parallel + pinned)
+    for lang, title in (("zh-CN", "前缀缓存"), ("en", "Prefix cache")):
+        if lang == "en":
+            switch_language(page, "en")
+            page.get_by_test_id("models-refresh").click()
+        else:
+            row.locator(".ant-table-row-expand-icon").click()
+        block = page.get_by_test_id(f"model-details-{MODEL}").get_by_test_id("prefix-cache")
+        expect(block).to_have_attribute("data-available", "true")
+        expect(block).to_contain_text(title)
+        # Every reading is there. The counters only grow, so the page shows at least what the API said a moment ago.
+        for field in ("prefix_hits", "tokens_reused", "tokens_copied", "pinned", "pinned_tokens", "warmed"):
+            assert shown(block, field) >= cache[field] > 0, field
+        assert shown(block, "pinned_hits") >= cache["pinned_hits"]
+        assert shown(block, "evicted") >= 0
+        assert shown(block, "pinned_capacity") == cache["pinned_capacity"]
+        expect(block.get_by_test_id("prefix-cache-pinned_capacity")).to_have_text(str(cache["pinned_capacity"]))
+        for field in ("pinned_bytes", "pinned_reserved_bytes"):
+            assert shown(block, field) > 0, field
+            expect(block.get_by_test_id(f"prefix-cache-{field}")).to_have_text(bytes_text)
+        # Embedding models have no prefix cache, and say nothing of one.
+        e5 = page.get_by_test_id("model-row-multilingual-e5-small")
+        if lang == "zh-CN":
+            e5.locator(".ant-table-row-expand-icon").click()
+        e5_details = page.get_by_test_id("model-details-multilingual-e5-small")
+        expect(e5_details).to_be_visible()
+        expect(e5_details.get_by_test_id("prefix-cache")).to_have_count(0)
+        block.scroll_into_view_if_needed()
+        shot(page, "models-prefix-cache" if lang == "zh-CN" else "models-prefix-cache-en")
+
+        # The deploy form offers pinned prefixes for the chat model, starting from how it runs now…
+        row.get_by_test_id(f"model-deploy-{MODEL}").click()
+        pinned = page.get_by_test_id("deploy-pinned-prefixes")
+        expect(pinned).to_have_value(str(dep["pinned_prefixes"]))
+        expect(page.get_by_test_id("deploy-context")).to_have_value(str(dep["context_size"]))
+        expect(page.get_by_test_id("deploy-parallel")).to_have_value(str(dep["parallel"]))
+        panel = page.get_by_test_id("fit-panel")
+        expect(panel).to_be_visible()
+        # …and the fit estimate counts their KV memory (their share of the KV cache)…
+        expect(panel).to_contain_text(in_summary[lang])
+        expect(panel.get_by_test_id("fit-pinned_kv").first).to_have_text(bytes_text)
+        shot(page, f"deploy-pinned-prefixes-{lang}")
+        # …for the number in the form.
+        with page.expect_request(lambda r: "/fit?" in r.url and "pinned_prefixes=0" in r.url):
+            pinned.fill("0")
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("deploy-form")).to_have_count(0)
+        # Not for the embedding model.
+        e5.get_by_test_id("model-deploy-multilingual-e5-small").click()
+        # (its own settings, not those of the model whose form was open before)
+        expect(page.get_by_test_id("deploy-context")).to_have_value(str(embedding["deployment"]["context_size"]))
+        expect(page.get_by_test_id("deploy-pinned-prefixes")).to_have_count(0)
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("deploy-form")).to_have_count(0)

@@ -134,6 +134,8 @@ export interface DeviceFit {
   kv_cache: number;
   compute: number;
   overhead: number;
+  /** Of kv_cache, what the pinned prefixes' sequences reserve (a context each); 0 without any. */
+  pinned_kv?: number;
   needed: number;
   free: number | null;
   total: number | null;
@@ -145,6 +147,8 @@ export interface FitSuggestion {
   context_size: number;
   parallel: number;
   gpu_layers: number;
+  /** Present when the suggestion changes them: 0 reads "would fit without pinned prefixes". */
+  pinned_prefixes?: number;
 }
 
 /** GET /api/models/{id}/fit, and the details of a 409 model_does_not_fit. */

@@ -20,17 +20,28 @@ interface DeployForm {
   /** Empty: hezi places the model (every layer on the GPU with the most free memory, or the CPU). */
   gpu_layers: number | null;
   replicas: number;
+  /** Sequences a chat model keeps for published apps' prompts; embedding models have none. */
+  pinned_prefixes: number;
 }
 
 // The server's own defaults (serving/schemas.py DeploymentSpec, registry._resolve).
 const DEFAULT_PARALLEL = 4;
 const DEFAULT_CONTEXT_CAP = 4096;
+const DEFAULT_PINNED = 2;
 const FIT_DEBOUNCE_MS = 300;
 
 function initialValues(model: ModelPublic): DeployForm {
   const d = model.deployment;
   if (d) {
-    return { context_size: d.context_size, parallel: d.parallel, threads: d.threads, gpu_layers: d.gpu_layers, replicas: d.replicas };
+    return {
+      context_size: d.context_size,
+      parallel: d.parallel,
+      threads: d.threads,
+      gpu_layers: d.gpu_layers,
+      replicas: d.replicas,
+      // An embedding model's deployment holds 0; should it become a chat model's form, the default applies.
+      pinned_prefixes: model.kind === "chat" ? (d.pinned_prefixes ?? DEFAULT_PINNED) : DEFAULT_PINNED,
+    };
   }
   return {
     context_size: Math.min(model.context_length || 2048, DEFAULT_CONTEXT_CAP),
@@ -38,6 +49,7 @@ function initialValues(model: ModelPublic): DeployForm {
     threads: null,
     gpu_layers: null,
     replicas: 1,
+    pinned_prefixes: DEFAULT_PINNED,
   };
 }
 
@@ -73,15 +85,22 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
   const parallel = Form.useWatch("parallel", form);
   const gpuLayersField = Form.useWatch("gpu_layers", form);
   const replicas = Form.useWatch("replicas", form);
+  const pinnedPrefixes = Form.useWatch("pinned_prefixes", form);
+  const chat = model?.kind === "chat";
   const gpuLayers = typeof gpuLayersField === "number" ? gpuLayersField : null;
   const maxContext = model?.context_length || 1_048_576;
   const device = pinnedDevice(model, gpuLayers);
   const fitParams =
-    model && isInt(contextSize, 128, maxContext) && isInt(parallel, 1, 64) && (gpuLayers === null || isInt(gpuLayers, -1, 10_000))
+    model &&
+    isInt(contextSize, 128, maxContext) &&
+    isInt(parallel, 1, 64) &&
+    (gpuLayers === null || isInt(gpuLayers, -1, 10_000)) &&
+    (!chat || isInt(pinnedPrefixes, 0, 16))
       ? {
           context_size: contextSize,
           parallel,
           replicas: isInt(replicas, 1, 16) ? replicas : 1,
+          ...(chat ? { pinned_prefixes: pinnedPrefixes as number } : {}),
           ...(gpuLayers === null ? {} : { gpu_layers: gpuLayers }),
           ...(device === null ? {} : { device }),
         }
@@ -109,6 +128,8 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
         context_size: values.context_size,
         parallel: values.parallel,
         replicas: values.replicas,
+        // Embedding models keep none (the server ignores it for them).
+        pinned_prefixes: model.kind === "chat" ? values.pinned_prefixes : 0,
         threads: values.threads ?? null,
         gpu_layers: values.gpu_layers ?? null,
         device: pinnedDevice(model, values.gpu_layers ?? null),
@@ -121,10 +142,19 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
     form.setFieldsValue({
       context_size: s.context_size,
       parallel: s.parallel,
+      ...(s.pinned_prefixes !== undefined ? { pinned_prefixes: s.pinned_prefixes } : {}),
       // A suggestion about context or parallel keeps the placement as it is (automatic stays automatic).
       ...(s.gpu_layers !== current ? { gpu_layers: s.gpu_layers } : {}),
     });
   };
+
+  // One form serves every model, and a form mounting again keeps the values it held (the last model's, once the
+  // dialog has closed): start from this model's settings.
+  const modelKey = model?.id ?? null;
+  useEffect(() => {
+    if (model) form.setFieldsValue(initialValues(model));
+    // Only another model, not a fresher copy of this one (the list polls), resets what the user typed.
+  }, [modelKey]);
 
   // A refusal is about the settings that were sent: once they change, it no longer applies.
   const doesNotFit = deploy.error instanceof ApiError && deploy.error.code === "model_does_not_fit";
@@ -211,17 +241,17 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
             <InputNumber min={1} max={64} style={{ width: "100%" }} data-testid="deploy-parallel" />
           </Form.Item>
         </Col>
-        <Col span={8}>
+        <Col span={chat ? 6 : 8}>
           <Form.Item name="threads" label={t("deploy.threads")} tooltip={t("deploy.threadsHint")} style={{ marginBottom: 0 }}>
             <InputNumber min={1} max={512} placeholder={t("deploy.auto")} style={{ width: "100%" }} data-testid="deploy-threads" />
           </Form.Item>
         </Col>
-        <Col span={8}>
+        <Col span={chat ? 6 : 8}>
           <Form.Item name="gpu_layers" label={t("deploy.gpuLayers")} tooltip={t("deploy.gpuLayersHint")} style={{ marginBottom: 0 }}>
             <InputNumber min={-1} max={10000} placeholder={t("deploy.auto")} style={{ width: "100%" }} data-testid="deploy-gpu-layers" />
           </Form.Item>
         </Col>
-        <Col span={8}>
+        <Col span={chat ? 6 : 8}>
           <Form.Item
             name="replicas"
             label={t("deploy.replicas")}
@@ -232,6 +262,19 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
             <InputNumber min={1} max={16} style={{ width: "100%" }} data-testid="deploy-replicas" />
           </Form.Item>
         </Col>
+        {chat && (
+          <Col span={6}>
+            <Form.Item
+              name="pinned_prefixes"
+              label={t("deploy.pinnedPrefixes")}
+              tooltip={t("deploy.pinnedPrefixesHint")}
+              rules={[{ required: true, message: t("common.required") }]}
+              style={{ marginBottom: 0 }}
+            >
+              <InputNumber min={0} max={16} style={{ width: "100%" }} data-testid="deploy-pinned-prefixes" />
+            </Form.Item>
+          </Col>
+        )}
       </Row>
       {model && (
         <div style={{ marginTop: 16 }}>

@@ -1,6 +1,7 @@
 import { CheckCircleFilled, CloseCircleFilled, LoadingOutlined } from "@ant-design/icons";
 import { Alert, Button, Flex, Tag, Tooltip, Typography, theme } from "antd";
 import type { TFunction } from "i18next";
+import { Fragment } from "react";
 import { useTranslation } from "react-i18next";
 import { errorMessage } from "../../api/errors";
 import type { DeviceFit, FitCheck, FitSuggestion, Placement } from "../../api/hardware";
@@ -19,6 +20,8 @@ const PART_LABELS = {
   compute: "fit.parts.compute",
   overhead: "fit.parts.overhead",
 } as const;
+/** The pinned prefixes' share of the KV cache: the same hue, lighter, drawn as a part of its own. */
+const PINNED_COLOR = "#87e8de";
 
 /** The placement's reason in the user's language, from its code; the server's English sentence otherwise. */
 export function placementReason(p: Placement, t: TFunction): string {
@@ -58,6 +61,15 @@ function DeviceBar({ need, gpuNames }: { need: DeviceFit; gpuNames: Record<strin
   const room = need.free ?? need.total ?? need.needed;
   const scale = Math.max(need.needed, room, 1);
   const freeAt = Math.min(100, (room / scale) * 100);
+  const pinnedKv = Math.min(need.pinned_kv ?? 0, need.kv_cache);
+  const segments = PARTS.flatMap((p) =>
+    p.key === "kv_cache" && pinnedKv > 0
+      ? [
+          { key: p.key, color: p.color, bytes: need.kv_cache - pinnedKv, label: t("fit.parts.kvCacheOthers") },
+          { key: "pinned_kv", color: PINNED_COLOR, bytes: pinnedKv, label: t("fit.parts.pinnedKv") },
+        ]
+      : [{ key: p.key, color: p.color, bytes: need[p.key], label: t(PART_LABELS[p.key]) }],
+  );
   return (
     <div data-testid={`fit-device-${need.device}`} data-fits={need.fits}>
       <Flex justify="space-between" align="baseline" gap={12} style={{ marginBottom: 6 }}>
@@ -86,11 +98,13 @@ function DeviceBar({ need, gpuNames }: { need: DeviceFit; gpuNames: Record<strin
         }}
       >
         <Flex style={{ height: "100%", width: `${(need.needed / scale) * 100}%`, minWidth: 4 }}>
-          {PARTS.filter((p) => need[p.key] > 0).map((p) => (
-            <Tooltip key={p.key} title={`${t(PART_LABELS[p.key])}: ${formatBytes(need[p.key])}`}>
-              <div style={{ flex: need[p.key], minWidth: 2, background: p.color, height: "100%" }} />
-            </Tooltip>
-          ))}
+          {segments
+            .filter((p) => p.bytes > 0)
+            .map((p) => (
+              <Tooltip key={p.key} title={`${p.label}: ${formatBytes(p.bytes)}`}>
+                <div style={{ flex: p.bytes, minWidth: 2, background: p.color, height: "100%" }} />
+              </Tooltip>
+            ))}
         </Flex>
         {!need.fits && (
           <>
@@ -114,15 +128,30 @@ function DeviceBar({ need, gpuNames }: { need: DeviceFit; gpuNames: Record<strin
       </div>
       <Flex wrap gap={12} style={{ marginTop: 6 }}>
         {PARTS.map((p) => (
-          <Flex key={p.key} align="center" gap={4} style={{ fontSize: 12 }}>
-            <span style={{ width: 8, height: 8, borderRadius: 2, background: p.color, display: "inline-block" }} />
-            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-              {t(PART_LABELS[p.key])}
-            </Typography.Text>
-            <Typography.Text style={{ fontSize: 12 }} data-testid={`fit-${p.key}`}>
-              {formatBytes(need[p.key])}
-            </Typography.Text>
-          </Flex>
+          <Fragment key={p.key}>
+            <Flex align="center" gap={4} style={{ fontSize: 12 }}>
+              <span style={{ width: 8, height: 8, borderRadius: 2, background: p.color, display: "inline-block" }} />
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {t(PART_LABELS[p.key])}
+              </Typography.Text>
+              <Typography.Text style={{ fontSize: 12 }} data-testid={`fit-${p.key}`}>
+                {formatBytes(need[p.key])}
+              </Typography.Text>
+            </Flex>
+            {p.key === "kv_cache" && pinnedKv > 0 && (
+              <Tooltip title={t("fit.pinnedKvHint")}>
+                <Flex align="center" gap={4} style={{ fontSize: 12, cursor: "help" }}>
+                  <span style={{ width: 8, height: 8, borderRadius: 2, background: PINNED_COLOR, display: "inline-block" }} />
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                    {t("fit.parts.pinnedKvOf")}
+                  </Typography.Text>
+                  <Typography.Text style={{ fontSize: 12 }} data-testid="fit-pinned_kv">
+                    {formatBytes(pinnedKv)}
+                  </Typography.Text>
+                </Flex>
+              </Tooltip>
+            )}
+          </Fragment>
         ))}
       </Flex>
     </div>
@@ -139,6 +168,19 @@ interface Props {
   gpuNames: Record<string, string>;
   onSuggestion: (s: FitSuggestion) => void;
   onAutomatic: () => void;
+}
+
+/** A suggestion's button: what it changes against the settings checked. */
+function suggestionText(s: FitSuggestion, fit: FitCheck, t: TFunction): string {
+  const parts: string[] = [];
+  if (s.context_size !== fit.context_size || s.parallel !== fit.parallel) {
+    parts.push(t("fit.suggestion", { ctx: formatNumber(s.context_size), parallel: s.parallel }));
+  }
+  if (s.pinned_prefixes !== undefined && s.pinned_prefixes !== fit.pinned_prefixes) {
+    parts.push(s.pinned_prefixes === 0 ? t("fit.suggestionNoPinned") : t("fit.suggestionPinned", { n: s.pinned_prefixes }));
+  }
+  if (parts.length > 0) return parts.join(" · ");
+  return s.gpu_layers === 0 ? t("fit.suggestionCpu") : t("fit.suggestionLayers", { layers: s.gpu_layers });
 }
 
 /** "Will it fit?" for the settings in the deploy form, and what would fit instead. */
@@ -183,7 +225,14 @@ export function FitPanel({ fit, pending, error, gpuLayers, gpuNames, onSuggestio
             {fit.fits ? t("fit.fits") : t("fit.doesNotFit")}
           </Typography.Text>
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-            {t("fit.summary", { ctx: formatNumber(fit.context_size), parallel: fit.parallel, total: formatBytes(fit.total) })}
+            {(fit.pinned_prefixes ?? 0) > 0
+              ? t("fit.summaryPinned", {
+                  ctx: formatNumber(fit.context_size),
+                  parallel: fit.parallel,
+                  pinned: fit.pinned_prefixes,
+                  total: formatBytes(fit.total),
+                })
+              : t("fit.summary", { ctx: formatNumber(fit.context_size), parallel: fit.parallel, total: formatBytes(fit.total) })}
           </Typography.Text>
         </Flex>
         {pending && <LoadingOutlined style={{ color: token.colorTextSecondary }} />}
@@ -233,17 +282,13 @@ export function FitPanel({ fit, pending, error, gpuLayers, gpuNames, onSuggestio
           <Flex wrap gap={8}>
             {fit.suggestions.map((s) => (
               <Button
-                key={`${s.context_size}-${s.parallel}-${s.gpu_layers}`}
+                key={`${s.context_size}-${s.parallel}-${s.gpu_layers}-${s.pinned_prefixes ?? ""}`}
                 size="small"
                 shape="round"
                 onClick={() => onSuggestion(s)}
                 data-testid="fit-suggestion"
               >
-                {s.context_size !== fit.context_size || s.parallel !== fit.parallel
-                  ? t("fit.suggestion", { ctx: formatNumber(s.context_size), parallel: s.parallel })
-                  : s.gpu_layers === 0
-                    ? t("fit.suggestionCpu")
-                    : t("fit.suggestionLayers", { layers: s.gpu_layers })}
+                {suggestionText(s, fit, t)}
               </Button>
             ))}
           </Flex>

@@ -15,6 +15,7 @@ import { useWorkspace } from "../../components/workspace";
 import { DeployModal } from "./DeployModal";
 import { ImportModal } from "./ImportModal";
 import { LogsDrawer } from "./LogsDrawer";
+import { PrefixCache } from "./PrefixCache";
 import { InstanceStatusTag, instancesOf, ModelStatus, stateOf, type ModelInstance } from "./modelStatus";
 
 const MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
@@ -58,13 +59,16 @@ function ModelDetails({ model }: { model: ModelPublic }) {
                 {
                   key: "spec",
                   label: t("models.details.deployment"),
-                  children: t("models.details.spec", {
-                    ctx: formatNumber(d.context_size),
-                    parallel: d.parallel,
-                    threads: d.threads,
-                    gpu: d.gpu_layers,
-                    replicas: d.replicas,
-                  }),
+                  children: [
+                    t("models.details.spec", {
+                      ctx: formatNumber(d.context_size),
+                      parallel: d.parallel,
+                      threads: d.threads,
+                      gpu: d.gpu_layers,
+                      replicas: d.replicas,
+                    }),
+                    ...(model.kind === "chat" ? [t("models.details.specPinned", { n: d.pinned_prefixes ?? 0 })] : []),
+                  ].join(" · "),
                 },
               ]
             : []),
@@ -86,6 +90,7 @@ function ModelDetails({ model }: { model: ModelPublic }) {
           },
         ]}
       />
+      <PrefixCache model={model} />
       {instances.length > 0 && (
         <Table<ModelInstance>
           size="small"

@@ -107,6 +107,7 @@ bench-anchor: install
 	    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON && \
 	  cmake --build build --target llama-server -j$$(nproc); }
 	$(BIN)/python bench/serving.py --anchor $(ANCHOR_DIR)/build/bin/llama-server
+	$(BIN)/python bench/agent_load.py --anchor $(ANCHOR_DIR)/build/bin/llama-server
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist web/openapi.json

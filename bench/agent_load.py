@@ -71,15 +71,14 @@ class Answer:
     first: float  # seconds to the first token
 
 
-def complete(url: str, key: str, prompt: str) -> Answer:
+def complete(url: str, key: str, prompt: str, http: httpx.Client | None = None) -> Answer:
     body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": ANSWER_TOKENS, "temperature": 0, "stream": True,
             "stream_options": {"include_usage": True}, "cache_prompt": True}  # fmt: skip
     start = time.perf_counter()
     first, text, tokens = None, [], 0
-    with (
-        httpx.Client(timeout=600) as http,
-        http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r,
-    ):
+    own = http is None
+    http = http or httpx.Client(timeout=600, verify=False)
+    with http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r:
         r.raise_for_status()
         for line in r.iter_lines():
             if not line.startswith("data: {"):
@@ -92,13 +91,20 @@ def complete(url: str, key: str, prompt: str) -> Answer:
                 text.append(piece)
                 if first is None:
                     first = time.perf_counter() - start
+    if own:
+        http.close()
     return Answer("".join(text), tokens or len(text), first or time.perf_counter() - start)
+
+
+# One client per user, made before the users send: each user is a browser of their own, not a thread that first
+# spends ~20 ms of CPU building an HTTP client (eight of them at once spread the arrivals over ~0.2 s).
+USERS = [httpx.Client(timeout=600, verify=False) for _ in QUESTIONS]
 
 
 def together(url: str, key: str, prompts: list[str]) -> tuple[list[Answer], float]:
     with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
         start = time.perf_counter()
-        answers = list(pool.map(lambda p: complete(url, key, p), prompts))
+        answers = list(pool.map(lambda a: complete(url, key, a[0], a[1]), zip(prompts, USERS, strict=True)))
         return answers, time.perf_counter() - start
 
 
@@ -145,15 +151,20 @@ def main() -> None:
         raise SystemExit("llama-server is not built: run `make bench-anchor` first")
 
     direct = Direct(args.threads)
-    _openers.extend(direct.openers(10 + args.rounds * 8))
+    _openers.extend(direct.openers(10 + args.rounds * 10))
     hezi = start_hezi(args.threads)
     anchor = start_anchor(anchor_bin, args.threads)
     sides: dict[str, list[Session]] = {"hezi cold": [], "hezi warmed": [], "llama-server": []}
     alone: dict[str, list[Answer]] = {"hezi": [], "llama-server": []}
     raw: list[tuple[float, float]] = []
+    raw_fresh: list[tuple[float, float]] = []
     try:
         for url, key in ((hezi.url, hezi.key), (anchor[1], "none")):  # every side reads a prompt once
             complete(url, key, fresh(PROMPTS[0]))
+        for _ in range(args.rounds):  # before any load: the raw single stream as serving.py measures it
+            g = server_stream(hezi.url, hezi.key, fresh(PROMPTS[0]), 128)
+            d = direct.generate(fresh(PROMPTS[0]), 128)
+            raw_fresh.append((g[0] / g[1], d[0] / d[1]))
         for _ in range(args.rounds):
             sides["hezi cold"].append(session(hezi.url, hezi.key, system_prompt(_openers.pop())))
             system = system_prompt(_openers.pop())
@@ -193,13 +204,14 @@ def main() -> None:
         print(f"{name} ÷ llama-server: first-turn p95 TTFT {h['t1_p95'] / a['t1_p95']:.2f}× (target <= 0.5), "
               f"second-turn p95 TTFT {h['t2_p95'] / a['t2_p95']:.2f}× (target <= 0.5), "
               f"tokens/s {h['tps'] / a['tps']:.2f}× (target >= 1.0)")  # fmt: skip
-    one = {k: statistics.median(x.tokens / max(1e-9, x.first) for x in v) for k, v in alone.items()}
     ttft_alone = {k: statistics.median(x.first for x in v) * 1000 for k, v in alone.items()}
     print(f"one user alone: first token hezi {ttft_alone['hezi']:.0f} ms, llama-server {ttft_alone['llama-server']:.0f}"
           f" ms ({ttft_alone['llama-server'] / ttft_alone['hezi']:.2f}× faster)")  # fmt: skip
-    del one
+    fresh_ratio = statistics.median(g / d for g, d in raw_fresh)
     ratio = statistics.median(g / d for g, d in raw)
-    print(f"raw single stream: hezi's gateway ÷ llama.cpp in-process {ratio:.2f} (serving.py's baseline; 0.98 before)")
+    print(f"raw single stream: hezi's gateway ÷ llama.cpp in-process {fresh_ratio:.2f} before the load (0.98 before "
+          f"issue 15), {ratio:.2f} right after it (eight conversations still cached: every token attends over their "
+          "cells until they are dropped, 180 s idle)")  # fmt: skip
 
 
 if __name__ == "__main__":

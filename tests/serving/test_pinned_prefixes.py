@@ -11,6 +11,7 @@ import pytest
 
 from hezi.serving.bundled import smollm2_path
 from hezi.serving.llamacpp.engine import MIN_SHARED, Job, LlamaEngine, SamplingParams
+from tests.helpers import wait_for
 from tests.serving.test_prefix_sharing import SYSTEM, Collect
 
 OTHER = ("You translate between Chinese and English. Keep names, numbers and units as they are. " * 6).strip()
@@ -66,7 +67,10 @@ def warmed(e: LlamaEngine, key: str, tokens: list[int]) -> None:
 def test_a_pinned_prefix_answers_token_for_token_as_computing_it(change_at: str | None) -> None:
     """With sharing on, the app's prefix is warmed into a pin and the request copies it; with sharing off the same
     prefix is computed by a request of its own and the next request reuses the slot's cache — the same tokens in
-    the same batches, so the answers must be equal. A pin that differs at token k is reused up to k only."""
+    the same batches and the same cache cells, so the answers must be equal. A pin that differs at token k is
+    reused up to k only; there the request's own tokens go to cells after the pin's (which it does not see), where
+    without sharing they fill the cells cut off, and attention sums its terms in another order: the answers may
+    part in a late token, so only the reuse is compared."""
     with contextlib.ExitStack() as stack:
         on = next(stack.enter_context(contextlib.closing(engine(True, pinned=1))))
         off = next(stack.enter_context(contextlib.closing(engine(False))))
@@ -88,7 +92,9 @@ def test_a_pinned_prefix_answers_token_for_token_as_computing_it(change_at: str 
         reused = off.tokens_reused
         answer_off = answer(off, question)
         assert off.tokens_reused - reused == common and off.prefix_copies == 0
-        assert answer_on == answer_off and answer_on.strip()
+        assert answer_on.strip() and answer_off.strip()
+        if change_at is None:
+            assert answer_on == answer_off
 
 
 def test_pins_are_replaced_least_recently_used_first() -> None:
@@ -138,5 +144,29 @@ def test_a_request_waits_for_warming_that_started_and_never_for_warming_that_did
         assert not any(s.busy for s in e.slots), "it waits while the pin computes its prefix"
         drive(e, second.ended.is_set)
         assert e.pinned_hits == 1 and second.reason in ("stop", "length")
+    finally:
+        e.stop()
+
+
+def test_a_conversation_left_idle_gives_its_cells_back_and_pins_stay() -> None:
+    """In the unified cache every token attends over the cells in use: the caches of conversations whose users have
+    gone are dropped after `idle_cache_s` (here 0.5 s), pinned prefixes are kept, and a later request still gets
+    its answer (from the pin)."""
+    path = smollm2_path()
+    assert path is not None
+    e = LlamaEngine(str(path), n_ctx_per_seq=1024, n_parallel=2, n_threads=2, n_pinned=1, idle_cache_s=0.5)
+    e.start()
+    try:
+        assert e.warm("app:library", system(e))
+        wait_for(lambda: e.warmed == 1, "the prefix to be computed", timeout=120)
+        sink = Collect()
+        e.submit(Job(asked(e, "When do you open?"), SamplingParams(max_tokens=8, temperature=0), sink))
+        assert sink.ended.wait(120) and sink.reason in ("stop", "length")
+        assert any(s.cached for s in e.slots)
+        wait_for(lambda: not any(s.cached for s in e.slots), "the idle conversation's cache to be dropped", timeout=30)
+        assert e.pins[0].cached and e.pins[0].key == "app:library"
+        again = Collect()
+        e.submit(Job(asked(e, "How many books?"), SamplingParams(max_tokens=8, temperature=0), again))
+        assert again.ended.wait(120) and again.reason in ("stop", "length") and e.pinned_hits == 2
     finally:
         e.stop()

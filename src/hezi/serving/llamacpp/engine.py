@@ -6,14 +6,18 @@ sequence samples from its own row of logits with its own sampler. A slot keeps i
 ends, so the next request that starts with the same tokens (a chat's history) skips re-reading them.
 
 Prefixes are shared across sequences too: a request whose prompt starts with tokens another sequence already holds
-(the system prompt and tool schemas every conversation of one agent starts with) copies that sequence's K/V into
-its own (`llama_memory_seq_cp`) instead of computing them again, and requests that arrive together with the same
-prefix wait while the first of them computes it, then all copy it. A few more sequences hold *pinned* prefixes: the
+(the system prompt and tool schemas every conversation of one agent starts with) takes that sequence's K/V for them
+(`llama_memory_seq_cp`) instead of computing them again, and requests that arrive together with the same prefix
+wait while the first of them computes it, then all share it. A few more sequences hold *pinned* prefixes: the
 prompts of published apps, computed ahead of their first user (`warm`) in whatever room the batch has left, kept
-until a newer one needs the sequence (least recently used first) and copied like any other. They are sequences of
-their own, so they never take a request's memory. Each sequence has a KV stream of its own
-(`kv_unified` off), where llama.cpp copies a whole stream at the next decode: the copy is trimmed to the shared
-prefix at once, so the tokens past it never count (a prefix that differs at token k is reused up to k only).
+until a newer one needs the sequence (least recently used first) and shared like any other.
+
+The KV cache is unified (one pool of cells for every sequence), sized at a context's share per sequence, slots and
+pins alike, and each sequence is held to its share here: every sequence at its longest still fits, none starves
+another. Unified, a shared prefix is not copied at all — its cells belong to both sequences (a prefix that differs
+at token k is shared up to k only) — and a batch with tokens of many sequences is decoded in one piece, where a
+stream per sequence (`kv_unified` off) split it into a piece per sequence and copied whole streams: on two cores,
+eight second turns of ~25 tokens took 3.5 s that way and 0.9 s unified (docs/decisions/0024).
 
 The loop runs on one thread; llama.cpp calls release the GIL, so the worker's HTTP server stays responsive.
 """
@@ -107,6 +111,7 @@ class _Slot:
         self.text: StreamText | None = None
         self.last_token = -1
         self.generated = 0
+        self.idle_since = 0.0  # monotonic time its last request ended
 
     @property
     def busy(self) -> bool:
@@ -146,6 +151,8 @@ class LlamaEngine:
         extra_buffers: bool = False,
         share_prefixes: bool = True,
         n_pinned: int = 0,
+        kv_unified: bool = True,
+        idle_cache_s: float = 180.0,
     ) -> None:
         self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
@@ -157,14 +164,18 @@ class LlamaEngine:
         cparams.n_seq_max = n_parallel + n_pinned
         cparams.n_threads = n_threads
         cparams.n_threads_batch = n_threads
-        cparams.kv_unified = False  # each sequence gets its own n_ctx_per_seq: no one starves the others
+        cparams.kv_unified = kv_unified
         cparams.no_perf = True
         self.ctx = C.llama_init_from_model(self.model, cparams)
         if not self.ctx:
             raise EngineError("context_failed", "llama.cpp could not create a context (out of memory?)")
         self.mem = C.llama_get_memory(self.ctx)
         self.n_batch = n_batch
-        self.n_ctx_seq = int(C.llama_n_ctx_seq(self.ctx))
+        self.kv_unified = kv_unified
+        self.idle_cache_s = idle_cache_s
+        # Unified, llama.cpp's own limit is the whole cache: each sequence is held to its share here (so every
+        # sequence at its longest still fits, and none starves another).
+        self.n_ctx_seq = n_ctx_per_seq if kv_unified else int(C.llama_n_ctx_seq(self.ctx))
         self.batch = C.llama_batch_init(n_batch, 0, 1)
         self.slots = [_Slot(i) for i in range(n_parallel)]
         self.pins = [_Pin(n_parallel + i) for i in range(n_pinned)]
@@ -282,9 +293,11 @@ class LlamaEngine:
             while True:
                 with self._cv:
                     while not self._stopping and not self._queue and not self._warms and not self._working():
-                        self._cv.wait()
+                        self._cv.wait(self._drop_stale())
                     if self._stopping:
                         break
+                    if not self._working():
+                        self._gather()
                     self._admit()
                     self._admit_warms()
                 if self._working():
@@ -299,6 +312,47 @@ class LlamaEngine:
             for slot in self.slots:
                 if slot.job is not None:
                     slot.job.sink.error("worker_stopping", "The model worker is shutting down.")
+
+    def _drop_stale(self) -> float | None:
+        """Forget the caches of slots idle for `idle_cache_s` (a conversation whose user has gone): in a unified
+        cache every token attends over the cells in use, so a burst's leftovers would slow the next lone user for
+        good (by ~30% on two cores after eight conversations). Seconds until the next one goes stale, or None."""
+        if not self.kv_unified:
+            return None
+        now = time.monotonic()
+        nearest: float | None = None
+        for slot in self.slots:
+            if slot.busy or not slot.cached:
+                continue
+            left = slot.idle_since + self.idle_cache_s - now
+            if left <= 0:
+                C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
+                slot.cached = []
+            else:
+                nearest = left if nearest is None else min(nearest, left)
+        return nearest
+
+    def _gather(self) -> None:
+        """An idle engine that is handed a prompt waits a moment for the ones arriving with it (users who send
+        together reach it a few ms apart over HTTP), so their prompts share the first decode instead of queueing
+        behind it: a batch of a few tokens per sequence costs nearly what a full one does on a CPU. Only for prompts
+        with work to do; a short one (a health check, a one-token call) starts at once. Called holding `_cv`."""
+        if self._uncached() < GATHER_MIN_TOKENS:
+            return
+        deadline = time.monotonic() + GATHER_MAX_S
+        while not self._stopping:
+            seen = len(self._queue)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._cv.wait(min(GATHER_QUIET_S, left))
+            if len(self._queue) == seen:
+                return
+
+    def _uncached(self) -> int:
+        """Prompt tokens of the queued jobs that no sequence holds."""
+        held = [*self.slots, *self.pins]
+        return sum(len(j.tokens) - max(_common_prefix(s.cached, j.tokens) for s in held) for j in self._queue)
 
     def _working(self) -> bool:
         return any(s.busy for s in self.slots) or any(p.pending for p in self.pins)
@@ -396,11 +450,18 @@ class LlamaEngine:
         return best
 
     def _copy(self, donor: _Slot, slot: _Slot, tokens: list[int]) -> int:
-        """Make `slot` hold what `donor` holds (its K/V copied at the next decode); the tokens shared with `tokens`."""
+        """Make `slot` hold the prefix of `tokens` that `donor` holds; returns its length. In a unified cache the
+        cells become the slot's too (nothing is copied; the slot's own tokens go to new cells); with a stream per
+        sequence llama.cpp copies the whole stream at the next decode and the copy is cut to the prefix."""
+        shared = _common_prefix(donor.cached, tokens)
         C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
-        C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, -1, -1)
-        slot.cached = list(donor.cached)
-        return _common_prefix(donor.cached, tokens)
+        if self.kv_unified:
+            C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, 0, shared)
+            slot.cached = donor.cached[:shared]
+        else:
+            C.llama_memory_seq_cp(self.mem, donor.seq_id, slot.seq_id, -1, -1)
+            slot.cached = list(donor.cached)
+        return shared
 
     def _kv_bytes_per_token(self) -> int:
         """K and V of one token over every layer, f16 — what a pinned prefix holds per token."""
@@ -478,6 +539,8 @@ class LlamaEngine:
             return
         self.batch.n_tokens = n
         rc = C.llama_decode(self.ctx, self.batch)
+        if rc == 1 and self._make_room():  # 1: no room in the cache for the batch; nothing was decoded
+            rc = C.llama_decode(self.ctx, self.batch)
         self.steps += 1
         if rc != 0:
             self._decode_failed(rc, outputs, warming)
@@ -522,6 +585,23 @@ class LlamaEngine:
         slot.pending = []
         slot.last_token = -1
         slot.text = None
+        slot.idle_since = time.monotonic()
+
+    def _make_room(self) -> bool:
+        """Drop what only idle sequences hold: the caches of free slots, then the pinned prefixes. Sized as it is
+        (a context's share per sequence) the cache should never be full; if it is, keeping a request beats keeping
+        a cache. Whether anything was dropped."""
+        dropped = False
+        for seq in [*(s for s in self.slots if not s.busy), *(p for p in self.pins if not p.pending)]:
+            if seq.cached:
+                C.llama_memory_seq_rm(self.mem, seq.seq_id, -1, -1)
+                seq.cached = []
+                dropped = True
+            if isinstance(seq, _Pin) and seq.key is not None:
+                seq.key, seq.target = None, []
+                self.evicted += 1
+        log.warning("the KV cache was full: dropped the caches of idle sequences%s", "" if dropped else " (none)")
+        return dropped
 
     def _decode_failed(self, rc: int, outputs: list[tuple[_Slot, int]], warming: list[_Pin]) -> None:
         log.error("llama_decode returned %s", rc)
@@ -537,8 +617,14 @@ class LlamaEngine:
                 slot.cached = []
 
 
-# Fewer shared tokens than this are computed again rather than copied: a stream copy moves the whole sequence's
-# buffer, worth it for a system prompt, not for a few tokens.
+# An idle engine waits for prompts arriving together until none came for GATHER_QUIET_S, at most GATHER_MAX_S, when
+# they have at least GATHER_MIN_TOKENS to compute (see LlamaEngine._gather; bench/agent_load.py measures it).
+GATHER_MIN_TOKENS = 16
+GATHER_QUIET_S = 0.005
+GATHER_MAX_S = 0.030
+
+# Fewer shared tokens than this are computed again rather than shared: a prompt waits for a prefix being computed
+# only when it saves more than a few tokens, and (with a stream per sequence) a copy moves the whole stream.
 MIN_SHARED = 32
 
 

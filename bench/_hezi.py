@@ -66,10 +66,16 @@ class Hezi:
 
 
 def start_hezi(
-    threads: int | None, *, parallel: int = 8, env: dict[str, str] | None = None, timeout: float = 240
+    threads: int | None,
+    *,
+    parallel: int = 8,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+    deployment: dict[str, object] | None = None,
 ) -> Hezi:
-    """`hezi serve` with the bundled SmolLM2 deployed with `threads` (None: hezi's choice) and `parallel`, ready,
-    and an API key."""
+    """`hezi serve` with the bundled SmolLM2 deployed with `threads` (None: hezi's choice), `parallel` and the other
+    `deployment` settings given, ready, and an API key."""
+    wanted = deployment or {}
     # A benchmark stopped with SIGTERM still runs its `finally` blocks, which stop hezi (and so its workers).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = Path(tempfile.mkdtemp(prefix="hezi-bench-"))
@@ -94,8 +100,10 @@ def start_hezi(
                 chat = next(m for m in models if m["name"] == SMOLLM2_NAME)
                 dep = chat["deployment"]
                 if dep["status"] == "ready":
-                    if (threads is not None and dep["threads"] != threads) or dep["parallel"] != parallel:
-                        spec = {"context_size": 2048, "parallel": parallel, "threads": threads or dep["threads"]}
+                    differs = any(dep.get(k) != v for k, v in wanted.items())
+                    if (threads is not None and dep["threads"] != threads) or dep["parallel"] != parallel or differs:
+                        spec = {"context_size": 2048, "parallel": parallel, "threads": threads or dep["threads"],
+                                **wanted}  # fmt: skip
                         httpx.put(f"{url}/api/models/{chat['id']}/deployment", json=spec, headers=auth, timeout=30)
                         time.sleep(1)
                         continue

@@ -1,6 +1,7 @@
 """Agent-shaped load: hezi against llama.cpp's own server on the same GGUF, prompts and threads (issue 15).
 
-    .venv/bin/python bench/agent_load.py [--rounds 3] [--anchor llama-server]   (make bench-anchor builds it)
+    .venv/bin/python bench/agent_load.py [--rounds 3] [--anchor llama-server] [--streams]
+                                                           (make bench-anchor builds llama-server)
 
 Eight users of one agent arrive at once. Each first turn is the same ~600-token system prompt (the agent's rules
 and two tool schemas) and a distinct ~20-token question; when all have answered, each sends a second turn that
@@ -9,8 +10,10 @@ tokens), temperature 0, 64 tokens per answer. Measured per turn: time to first t
 tokens/s over both turns. hezi runs twice: *cold* (the prefix shared across sequences as the users arrive) and
 *warmed* (the prefix computed ahead, as publishing an agent does). Each round starts its system prompt with a word
 no earlier prompt had, so no cache carries over between rounds or servers; the three sides alternate within a
-round, so the machine's drift falls on each alike. Also: one user alone, and the raw single stream of hezi's
-gateway ÷ llama.cpp decoding in this process (serving.py's baseline), so a regression shows.
+round, so the machine's drift falls on each alike. hezi's deployment has the unified KV cache on (the setting for
+agent-shaped load, decision 0024); `--streams` measures the default, a cache per sequence. Also: one user alone,
+and the raw single stream of hezi's gateway ÷ llama.cpp decoding in this process (serving.py's baseline), so a
+regression shows.
 """
 
 from __future__ import annotations
@@ -145,6 +148,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--anchor", help=f"a llama-server binary (default {DEFAULT_ANCHOR})")
+    parser.add_argument(
+        "--streams", action="store_true", help="hezi with a KV cache per sequence (the default) instead of unified"
+    )
     args = parser.parse_args()
     anchor_bin = args.anchor or (str(DEFAULT_ANCHOR) if os.access(DEFAULT_ANCHOR, os.X_OK) else None)
     if anchor_bin is None:
@@ -152,7 +158,7 @@ def main() -> None:
 
     direct = Direct(args.threads)
     _openers.extend(direct.openers(10 + args.rounds * 10))
-    hezi = start_hezi(args.threads)
+    hezi = start_hezi(args.threads, deployment={"kv_unified": not args.streams})
     anchor = start_anchor(anchor_bin, args.threads)
     sides: dict[str, list[Session]] = {"hezi cold": [], "hezi warmed": [], "llama-server": []}
     alone: dict[str, list[Answer]] = {"hezi": [], "llama-server": []}
@@ -185,7 +191,8 @@ def main() -> None:
         return percentile(values, q) * 1000
 
     print(f"# agent-shaped load — SmolLM2-135M, {args.threads} threads, 8 users × 2 turns, ~600-token shared "
-          f"system prompt, {ANSWER_TOKENS} tokens per answer, {args.rounds} rounds (medians of rounds)")  # fmt: skip
+          f"system prompt, {ANSWER_TOKENS} tokens per answer, {args.rounds} rounds (medians of rounds); hezi's KV "
+          f"cache {'a stream per sequence' if args.streams else 'unified'}")  # fmt: skip
     figures: dict[str, dict[str, float]] = {}
     for name, runs in sides.items():
         f = {

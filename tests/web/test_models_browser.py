@@ -406,6 +406,10 @@ def test_models_page_shows_the_prefix_cache(model_server: LiveServer, page: Page
         expect(pinned).to_have_value(str(dep["pinned_prefixes"]))
         expect(page.get_by_test_id("deploy-context")).to_have_value(str(dep["context_size"]))
         expect(page.get_by_test_id("deploy-parallel")).to_have_value(str(dep["parallel"]))
+        # The unified KV cache is offered, off as the deployment runs now.
+        unified = page.get_by_test_id("deploy-kv-unified")
+        expect(unified).to_be_visible()
+        expect(unified).to_be_checked(checked=bool(dep["kv_unified"]))
         panel = page.get_by_test_id("fit-panel")
         expect(panel).to_be_visible()
         # …and the fit estimate counts their KV memory (their share of the KV cache)…
@@ -422,5 +426,6 @@ def test_models_page_shows_the_prefix_cache(model_server: LiveServer, page: Page
         # (its own settings, not those of the model whose form was open before)
         expect(page.get_by_test_id("deploy-context")).to_have_value(str(embedding["deployment"]["context_size"]))
         expect(page.get_by_test_id("deploy-pinned-prefixes")).to_have_count(0)
+        expect(page.get_by_test_id("deploy-kv-unified")).to_have_count(0)
         page.keyboard.press("Escape")
         expect(page.get_by_test_id("deploy-form")).to_have_count(0)

@@ -76,6 +76,7 @@ def worker_spec(model: Model, dep: Deployment) -> WorkerSpec:
         replicas=dep.replicas,
         device=dep.device,
         pinned=dep.pinned_prefixes if model.kind == "chat" else 0,
+        kv_unified=dep.kv_unified and model.kind == "chat",
     )
 
 
@@ -397,6 +398,7 @@ class ModelRegistry:
             "parallel": spec.parallel,
             "replicas": spec.replicas,
             "pinned_prefixes": spec.pinned_prefixes if model.kind == "chat" else 0,
+            "kv_unified": spec.kv_unified and model.kind == "chat",
         }
 
     async def _get(self, model_id: uuid.UUID) -> tuple[Model, Deployment | None]:
@@ -422,6 +424,7 @@ class ModelRegistry:
                 device=dep.device,
                 parallel=dep.parallel,
                 pinned_prefixes=dep.pinned_prefixes,
+                kv_unified=dep.kv_unified,
                 replicas=dep.replicas,
                 desired=dep.desired,
                 status=self.supervisor.status(dep.id) if dep.desired == "running" else "stopped",

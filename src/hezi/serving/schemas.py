@@ -23,6 +23,13 @@ class DeploymentSpec(BaseModel):
         "when an app is published and copied into each new conversation; each holds a context's worth of KV "
         "memory. Ignored for embedding models.",
     )
+    kv_unified: bool = Field(
+        default=False,
+        description="one KV cache for all sequences of a chat model: a prefix users share is held once and a "
+        "decode with many users' prompts runs in one piece (several times faster for many users of one agent); "
+        "off, each sequence has a cache of its own and answers at temperature 0 do not depend on what else is "
+        "cached. Ignored for embedding models.",
+    )
     # Placement: left out, hezi chooses (the GPU with the most free memory and as many layers as fit, else the
     # CPU with one thread per core); given, they override its choice. gpu_layers -1 means all.
     threads: Annotated[int, Field(ge=1, le=512)] | None = None
@@ -68,6 +75,7 @@ class DeploymentPublic(BaseModel):
     device: str
     parallel: int
     pinned_prefixes: int
+    kv_unified: bool
     replicas: int
     desired: Literal["running", "stopped"]
     status: Literal["ready", "starting", "failed", "stopped"]

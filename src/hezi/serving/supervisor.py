@@ -54,6 +54,7 @@ class WorkerSpec:
     replicas: int
     device: str = "cpu"
     pinned: int = 0  # sequences kept for published apps' prompt prefixes (chat)
+    kv_unified: bool = False  # one KV cache for every sequence (chat; decision 0024)
 
     def argv(self, socket_path: Path) -> list[str]:
         return [
@@ -62,6 +63,7 @@ class WorkerSpec:
             "--ctx", str(self.context_size), "--parallel", str(self.parallel),
             "--threads", str(self.threads), "--gpu-layers", str(self.gpu_layers),
             "--kind", self.kind, "--pinned", str(self.pinned if self.kind == "chat" else 0),
+            *(["--kv-unified"] if self.kv_unified and self.kind == "chat" else []),
         ]  # fmt: skip
 
 

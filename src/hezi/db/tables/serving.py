@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -59,6 +60,8 @@ class Deployment(Timestamped, Base):
     replicas: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # Sequences kept for published apps' prompts (system prompt + tools), beside the `parallel` ones; chat only.
     pinned_prefixes: Mapped[int] = mapped_column(Integer, nullable=False, default=2, server_default="2")
+    # One KV pool for all sequences (decision 0024): shared prefixes cost nothing, many users decode faster.
+    kv_unified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
     desired: Mapped[str] = mapped_column(String(16), nullable=False, default="running")  # running | stopped
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -12,12 +12,15 @@ wait while the first of them computes it, then all share it. A few more sequence
 prompts of published apps, computed ahead of their first user (`warm`) in whatever room the batch has left, kept
 until a newer one needs the sequence (least recently used first) and shared like any other.
 
-The KV cache is unified (one pool of cells for every sequence), sized at a context's share per sequence, slots and
-pins alike, and each sequence is held to its share here: every sequence at its longest still fits, none starves
-another. Unified, a shared prefix is not copied at all — its cells belong to both sequences (a prefix that differs
-at token k is shared up to k only) — and a batch with tokens of many sequences is decoded in one piece, where a
-stream per sequence (`kv_unified` off) split it into a piece per sequence and copied whole streams: on two cores,
-eight second turns of ~25 tokens took 3.5 s that way and 0.9 s unified (docs/decisions/0024).
+The KV cache is a stream per sequence by default, or unified (`kv_unified`, a deployment's choice): one pool of
+cells sized at a context's share per sequence, slots and pins alike, each sequence held to its share here, so
+every sequence at its longest still fits and none starves another. Unified, a shared prefix is not copied at
+all — its cells belong to both sequences (a prefix that differs at token k is shared up to k only) — and a batch
+with tokens of many sequences is decoded in one piece, where with a stream per sequence llama.cpp splits it into a
+piece per sequence and copies whole streams: on two cores, eight second turns of ~25 tokens took 3.5 s that way
+and 0.9 s unified (docs/decisions/0024). The price: every token attends over all cells in use, so a lone stream
+after a burst decodes slower, and an answer at temperature 0 may change with what else is cached; that is why it
+is not the default.
 
 The loop runs on one thread; llama.cpp calls release the GIL, so the worker's HTTP server stays responsive.
 """
@@ -151,7 +154,7 @@ class LlamaEngine:
         extra_buffers: bool = False,
         share_prefixes: bool = True,
         n_pinned: int = 0,
-        kv_unified: bool = True,
+        kv_unified: bool = False,
         idle_cache_s: float = 180.0,
     ) -> None:
         self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)

@@ -107,6 +107,7 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 **engine.pinned_stats(),
                 "pinned_keys": [p.key for p in engine.pins if p.key is not None],
                 "context_per_sequence": engine.n_ctx_seq,
+                "kv_unified": engine.kv_unified,
                 "uptime_s": round(time.time() - started, 1),
             }
         )
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gpu-layers", type=int, default=0)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--pinned", type=int, default=0, help="sequences kept for published apps' prompt prefixes")
+    parser.add_argument("--kv-unified", action="store_true", help="one KV cache for every sequence")
     parser.add_argument("--kind", choices=["chat", "embedding"], default="chat")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -258,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
             n_gpu_layers=args.gpu_layers,
             n_batch=args.batch,
             n_pinned=args.pinned,
+            kv_unified=args.kv_unified,
         )
         engine.start()
         app = build_app(engine, model_name=args.name)

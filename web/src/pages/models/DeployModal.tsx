@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Col, Descriptions, Form, InputNumber, Row } from "antd";
+import { Alert, App, Button, Checkbox, Col, Descriptions, Form, InputNumber, Row } from "antd";
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { api, ApiError, unwrap, type DeploymentSpec, type ModelPublic } from "../../api/client";
@@ -22,6 +22,8 @@ interface DeployForm {
   replicas: number;
   /** Sequences a chat model keeps for published apps' prompts; embedding models have none. */
   pinned_prefixes: number;
+  /** One KV cache for every sequence (chat models): faster for many users of one agent. */
+  kv_unified: boolean;
 }
 
 // The server's own defaults (serving/schemas.py DeploymentSpec, registry._resolve).
@@ -41,6 +43,7 @@ function initialValues(model: ModelPublic): DeployForm {
       replicas: d.replicas,
       // An embedding model's deployment holds 0; should it become a chat model's form, the default applies.
       pinned_prefixes: model.kind === "chat" ? (d.pinned_prefixes ?? DEFAULT_PINNED) : DEFAULT_PINNED,
+      kv_unified: model.kind === "chat" && !!d.kv_unified,
     };
   }
   return {
@@ -50,6 +53,7 @@ function initialValues(model: ModelPublic): DeployForm {
     gpu_layers: null,
     replicas: 1,
     pinned_prefixes: DEFAULT_PINNED,
+    kv_unified: false,
   };
 }
 
@@ -130,6 +134,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
         replicas: values.replicas,
         // Embedding models keep none (the server ignores it for them).
         pinned_prefixes: model.kind === "chat" ? values.pinned_prefixes : 0,
+        kv_unified: model.kind === "chat" && !!values.kv_unified,
         threads: values.threads ?? null,
         gpu_layers: values.gpu_layers ?? null,
         device: pinnedDevice(model, values.gpu_layers ?? null),
@@ -276,6 +281,16 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
           </Col>
         )}
       </Row>
+      {chat && (
+        <Form.Item
+          name="kv_unified"
+          valuePropName="checked"
+          tooltip={t("deploy.kvUnifiedHint")}
+          style={{ marginTop: 12, marginBottom: 0 }}
+        >
+          <Checkbox data-testid="deploy-kv-unified">{t("deploy.kvUnified")}</Checkbox>
+        </Form.Item>
+      )}
       {model && (
         <div style={{ marginTop: 16 }}>
           <FitPanel

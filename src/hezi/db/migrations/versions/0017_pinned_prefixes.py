@@ -1,4 +1,5 @@
-"""pinned prefixes: KV sequences a chat deployment keeps for published apps' prompts (issue 15)
+"""pinned prefixes: KV sequences a chat deployment keeps for published apps' prompts, and the unified KV cache
+option (issue 15)
 
 Revision ID: 0017
 Revises: 0016
@@ -20,7 +21,9 @@ def upgrade() -> None:
     op.add_column(
         "deployments", sa.Column("pinned_prefixes", sa.Integer(), nullable=False, server_default=sa.text("2"))
     )
+    op.add_column("deployments", sa.Column("kv_unified", sa.Boolean(), nullable=False, server_default=sa.text("false")))
 
 
 def downgrade() -> None:
+    op.drop_column("deployments", "kv_unified")
     op.drop_column("deployments", "pinned_prefixes")

@@ -1,6 +1,6 @@
 """Agent-shaped load: hezi against llama.cpp's own server on the same GGUF, prompts and threads (issue 15).
 
-    .venv/bin/python bench/agent_load.py [--rounds 3] [--anchor llama-server] [--streams]
+    .venv/bin/python bench/agent_load.py [--rounds 3] [--anchor llama-server] [--unified] [--anchor-args '-fa off']
                                                            (make bench-anchor builds llama-server)
 
 Eight users of one agent arrive at once. Each first turn is the same ~600-token system prompt (the agent's rules
@@ -10,8 +10,9 @@ tokens), temperature 0, 64 tokens per answer. Measured per turn: time to first t
 tokens/s over both turns. hezi runs twice: *cold* (the prefix shared across sequences as the users arrive) and
 *warmed* (the prefix computed ahead, as publishing an agent does). Each round starts its system prompt with a word
 no earlier prompt had, so no cache carries over between rounds or servers; the three sides alternate within a
-round, so the machine's drift falls on each alike. hezi's deployment has the unified KV cache on (the setting for
-agent-shaped load, decision 0024); `--streams` measures the default, a cache per sequence. Also: one user alone,
+round, so the machine's drift falls on each alike. hezi's deployment is as it comes (a KV cache per sequence, flash
+attention off on the CPU: decision 0025); `--unified` measures one KV cache for all (decision 0024). llama-server
+runs as it comes too (flash attention on); `--anchor-args '-fa off'` matches its attention. Also: one user alone,
 and the raw single stream of hezi's gateway ÷ llama.cpp decoding in this process (serving.py's baseline), so a
 regression shows.
 """
@@ -148,9 +149,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--anchor", help=f"a llama-server binary (default {DEFAULT_ANCHOR})")
-    parser.add_argument(
-        "--streams", action="store_true", help="hezi with a KV cache per sequence (the default) instead of unified"
-    )
+    parser.add_argument("--unified", action="store_true", help="hezi with one KV cache for all (kv_unified)")
+    parser.add_argument("--anchor-args", default="", help="more llama-server flags, e.g. '-fa off'")
     args = parser.parse_args()
     anchor_bin = args.anchor or (str(DEFAULT_ANCHOR) if os.access(DEFAULT_ANCHOR, os.X_OK) else None)
     if anchor_bin is None:
@@ -158,8 +158,8 @@ def main() -> None:
 
     direct = Direct(args.threads)
     _openers.extend(direct.openers(10 + args.rounds * 10))
-    hezi = start_hezi(args.threads, deployment={"kv_unified": not args.streams})
-    anchor = start_anchor(anchor_bin, args.threads)
+    hezi = start_hezi(args.threads, deployment={"kv_unified": args.unified})
+    anchor = start_anchor(anchor_bin, args.threads, args.anchor_args.split())
     sides: dict[str, list[Session]] = {"hezi cold": [], "hezi warmed": [], "llama-server": []}
     alone: dict[str, list[Answer]] = {"hezi": [], "llama-server": []}
     raw: list[tuple[float, float]] = []
@@ -192,7 +192,8 @@ def main() -> None:
 
     print(f"# agent-shaped load — SmolLM2-135M, {args.threads} threads, 8 users × 2 turns, ~600-token shared "
           f"system prompt, {ANSWER_TOKENS} tokens per answer, {args.rounds} rounds (medians of rounds); hezi's KV "
-          f"cache {'a stream per sequence' if args.streams else 'unified'}")  # fmt: skip
+          f"cache {'unified' if args.unified else 'a stream per sequence'}; "
+          f"llama-server {args.anchor_args or 'as it comes'}")  # fmt: skip
     figures: dict[str, dict[str, float]] = {}
     for name, runs in sides.items():
         f = {
@@ -216,9 +217,9 @@ def main() -> None:
           f" ms ({ttft_alone['llama-server'] / ttft_alone['hezi']:.2f}× faster)")  # fmt: skip
     fresh_ratio = statistics.median(g / d for g, d in raw_fresh)
     ratio = statistics.median(g / d for g, d in raw)
+    why = " (eight conversations still cached: every token attends over their cells until dropped, 180 s idle)"
     print(f"raw single stream: hezi's gateway ÷ llama.cpp in-process {fresh_ratio:.2f} before the load (0.98 before "
-          f"issue 15), {ratio:.2f} right after it (eight conversations still cached: every token attends over their "
-          "cells until they are dropped, 180 s idle)")  # fmt: skip
+          f"issue 15), {ratio:.2f} right after it{why if args.unified else ''}")  # fmt: skip
 
 
 if __name__ == "__main__":

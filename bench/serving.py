@@ -86,6 +86,7 @@ class Direct:
         cparams.n_seq_max = 1
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
+        cparams.flash_attn_type = C.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as hezi's CPU workers (decision 0025)
         cparams.no_perf = True
         self.ctx = C.llama_init_from_model(self.model, cparams)
         self.mem = C.llama_get_memory(self.ctx)
@@ -207,11 +208,12 @@ def one_token_calls(key: str, url: str, socket: Path) -> tuple[Callable[[str], N
     return via_gateway, via_worker, close
 
 
-def start_anchor(binary: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    """llama.cpp's own server (--parallel 8, 2048 tokens per sequence) on the same GGUF and threads."""
+def start_anchor(binary: str, threads: int, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """llama.cpp's own server (--parallel 8, 2048 tokens per sequence) on the same GGUF and threads; `extra`: more
+    of its flags (`-fa off` to match a hezi CPU worker's attention)."""
     port = 19000 + os.getpid() % 1000
     argv = [binary, "-m", str(smollm2_path()), "--port", str(port), "--parallel", "8", "-c", str(2048 * 8),
-            "-t", str(threads), "-tb", str(threads), "--no-repack"]  # fmt: skip
+            "-t", str(threads), "-tb", str(threads), "--no-repack", *(extra or [])]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

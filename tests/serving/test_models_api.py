@@ -120,6 +120,8 @@ def test_upload_deploy_chat_stop_delete(model_server: LiveServer, admin: Api, tm
         assert (one.status_code, two.status_code) == (200, 200)
         busy = wait_for(both_busy, "both replicas to be generating a sequence at once")
         assert sorted(w["pid"] for w in busy) == sorted(i["pid"] for i in instances)
+        # On the CPU with a cache per sequence, attention runs without llama.cpp's flash kernel (decision 0025).
+        assert [(w["kv_unified"], w["flash_attn"]) for w in busy] == [(False, False), (False, False)]
     assert any("loaded" in line for line in admin.get(f"/api/models/{model['id']}/logs").json()["lines"])
 
     stopped = admin.post(f"/api/models/{model['id']}/stop").json()

@@ -60,6 +60,7 @@ def test_a_published_agent_is_computed_ahead_and_again_after_a_restart(
     key = f"agent:{agent['id']}:0"  # no tools: the answer's system prompt is its one opening prompt
     before = health(model_server, name)
     assert before["pinned_keys"] == [] and before["kv_unified"] is True  # a draft is not warmed
+    assert before["flash_attn"] is True  # unified, a batch attends over the whole cache: no score matrix that wide
     r = admin.post(f"/api/workspaces/{ws}/agents/{agent['id']}/publish")
     assert r.status_code == 201, r.text
     warm = wait_for(

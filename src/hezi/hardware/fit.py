@@ -9,7 +9,9 @@ The formula (docs/hardware.md explains each term):
                attention makes heads_kv smaller than heads); pinned: the sequences a chat worker keeps for
                published apps' prompts, each a context long like the others (`pinned_kv` is their share)
     compute  = CPU: the activations llama.cpp touches, n_ubatch × n_embd × 48 bytes + outputs × vocab × 4
-               (outputs: the sequences of a chat model; every token of the batch for an embedding model);
+               (outputs: the sequences of a chat model; every token of the batch for an embedding model)
+               + for a chat model on the CPU with a cache per sequence, where flash attention is off, the
+               attention scores of a batch against a whole context, n_ubatch × context × heads × 4;
                GPU: the whole reserved graph, n_ubatch × (vocab + 12 × n_embd) × 4 bytes
     overhead = CPU: the worker process itself (Python, llama.cpp), 64 MiB; GPU: the CUDA context and
                libraries, 560 MiB (measured on an H200 with CUDA 13; see docs/hardware.md)
@@ -81,6 +83,7 @@ class FitRequest:
     gpu_layers: int = 0  # -1: all
     replicas: int = 1  # each replica is a worker process of its own, on the same device(s)
     pinned: int = 0  # sequences kept for published apps' prompts (chat models only)
+    kv_unified: bool = False  # one KV cache for all sequences (flash attention stays on)
 
 
 @dataclass
@@ -148,13 +151,16 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
     # token of the batch and reserves vocab-wide rows for them though an embedding model has no logits (488 MiB
     # for multilingual-e5-small's 250k vocabulary at 512 tokens, most of it touched).
     outputs = n_ubatch if shape.kind == "embedding" else req.parallel
+    # Without flash attention (a CPU worker's choice, docs/decisions/0025) a batch's scores against the context
+    # are one f32 matrix: 34 MiB measured at 2048 tokens for SmolLM2, against 36 estimated.
+    scores = n_ubatch * req.context_size * shape.n_head * 4 if shape.kind == "chat" and not req.kv_unified else 0
     cpu = DeviceNeed(
         device="cpu",
         weights=cpu_layers
         + shape.token_embd_bytes
         + (0 if all_offloaded else shape.other_bytes - shape.token_embd_bytes),
         kv_cache=kv_per_layer * on_cpu,
-        compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4,
+        compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4 + (0 if on_gpu else scores),
         overhead=CPU_OVERHEAD,
         pinned_kv=pinned_per_layer * on_cpu,
     )

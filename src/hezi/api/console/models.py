@@ -73,11 +73,12 @@ async def fit(
     device: Annotated[str | None, Query(pattern=r"^(cpu|cuda:\d{1,2})$")] = None,
     replicas: Annotated[int, Query(ge=1, le=16)] = 1,
     pinned_prefixes: Annotated[int, Query(ge=0, le=16)] = 2,
+    kv_unified: bool = False,
 ) -> FitCheck:
     """Would this deployment fit? Memory needed per device (all replicas) against what is free, and placement."""
     spec = DeploymentSpec(
         context_size=context_size, parallel=parallel, gpu_layers=gpu_layers, device=device, replicas=replicas,
-        pinned_prefixes=pinned_prefixes,
+        pinned_prefixes=pinned_prefixes, kv_unified=kv_unified,
     )  # fmt: skip
     return await registry.fit(model_id, spec)
 

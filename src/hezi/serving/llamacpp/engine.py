@@ -15,12 +15,11 @@ until a newer one needs the sequence (least recently used first) and shared like
 The KV cache is a stream per sequence by default, or unified (`kv_unified`, a deployment's choice): one pool of
 cells sized at a context's share per sequence, slots and pins alike, each sequence held to its share here, so
 every sequence at its longest still fits and none starves another. Unified, a shared prefix is not copied at
-all — its cells belong to both sequences (a prefix that differs at token k is shared up to k only) — and a batch
-with tokens of many sequences is decoded in one piece, where with a stream per sequence llama.cpp splits it into a
-piece per sequence and copies whole streams: on two cores, eight second turns of ~25 tokens took 3.5 s that way
-and 0.9 s unified (docs/decisions/0024). The price: every token attends over all cells in use, so a lone stream
-after a burst decodes slower, and an answer at temperature 0 may change with what else is cached; that is why it
-is not the default.
+all — its cells belong to both sequences (a prefix that differs at token k is shared up to k only); with a stream
+per sequence llama.cpp copies whole streams (docs/decisions/0024). The price of unified: every token attends over
+all cells in use, so a lone stream after a burst decodes slower, and an answer at temperature 0 may change with
+what else is cached; that is why it is not the default. On the CPU, a stream per sequence runs without flash
+attention, which there is the slow kernel (docs/decisions/0025).
 
 The loop runs on one thread; llama.cpp calls release the GIL, so the worker's HTTP server stays responsive.
 """
@@ -156,6 +155,7 @@ class LlamaEngine:
         n_pinned: int = 0,
         kv_unified: bool = False,
         idle_cache_s: float = 180.0,
+        flash_attn: bool | None = None,
     ) -> None:
         self.model = load_model(model_path, n_gpu_layers=n_gpu_layers, extra_buffers=extra_buffers)
         self.vocab = C.llama_model_get_vocab(self.model)
@@ -168,6 +168,16 @@ class LlamaEngine:
         cparams.n_threads = n_threads
         cparams.n_threads_batch = n_threads
         cparams.kv_unified = kv_unified
+        # None: off for a CPU worker with a cache per sequence, else on. llama.cpp's own default ("auto") turns it
+        # on for the CPU too, where its kernel is the slow path for decoding: on two cores with SmolLM2 one stream
+        # decodes 49 tok/s with it and 84 without at 600 tokens of context (12 and 45 at 3000), and eight second
+        # turns over a shared 600-token prefix read in 2.7 s with it and 1.0 s without. Off costs one f32 score
+        # matrix of a batch against a context (the fit counts it); unified, that context is the whole cache, so
+        # flash attention stays on there (docs/decisions/0025).
+        self.flash_attn = (n_gpu_layers != 0 or kv_unified) if flash_attn is None else flash_attn
+        cparams.flash_attn_type = (
+            C.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else C.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         cparams.no_perf = True
         self.ctx = C.llama_init_from_model(self.model, cparams)
         if not self.ctx:

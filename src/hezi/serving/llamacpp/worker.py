@@ -108,6 +108,7 @@ def build_app(engine: LlamaEngine, *, model_name: str) -> Starlette:
                 "pinned_keys": [p.key for p in engine.pins if p.key is not None],
                 "context_per_sequence": engine.n_ctx_seq,
                 "kv_unified": engine.kv_unified,
+                "flash_attn": engine.flash_attn,
                 "uptime_s": round(time.time() - started, 1),
             }
         )
@@ -233,6 +234,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--pinned", type=int, default=0, help="sequences kept for published apps' prompt prefixes")
     parser.add_argument("--kv-unified", action="store_true", help="one KV cache for every sequence")
+    parser.add_argument(
+        "--flash-attn",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="auto: off on the CPU with a cache per sequence, else on",
+    )
     parser.add_argument("--kind", choices=["chat", "embedding"], default="chat")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -261,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
             n_batch=args.batch,
             n_pinned=args.pinned,
             kv_unified=args.kv_unified,
+            flash_attn={"auto": None, "on": True, "off": False}[args.flash_attn],
         )
         engine.start()
         app = build_app(engine, model_name=args.name)

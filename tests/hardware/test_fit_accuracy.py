@@ -54,8 +54,8 @@ def test_estimate_is_within_25_percent_of_measured(
         assert r.status_code == 200
         measured = psutil.Process(pid).memory_info().rss
         error = estimated / measured - 1
-        print(f"context {context_size:5} × {parallel}, prompt {prompt_tokens:4}: "
-              f"estimated {estimated / 2**20:7.1f} MiB, measured {measured / 2**20:7.1f} MiB, error {error:+.1%}")  # fmt: skip
+        print(f"context {context_size:5} × {parallel}, prompt {prompt_tokens:4}: estimated "
+              f"{estimated / 2**20:7.1f} MiB, measured {measured / 2**20:7.1f} MiB, error {error:+.1%}")  # fmt: skip
         assert abs(error) <= 0.25
     finally:
         admin.delete(f"/api/models/{model['id']}")

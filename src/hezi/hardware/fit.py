@@ -127,6 +127,13 @@ class FitReport:
                 "suggestions": self.suggestions}  # fmt: skip
 
 
+def flash_attention(gpu_layers: int, kv_unified: bool) -> bool:
+    """Whether a chat worker runs llama.cpp's flash attention: not on the CPU with a cache per sequence, where it is
+    the slow kernel (decision 0025); on with layers on a GPU, and with a unified cache, where the scores without it
+    would span every sequence's context."""
+    return gpu_layers != 0 or kv_unified
+
+
 def offloaded_layers(shape: ModelShape, gpu_layers: int) -> int:
     """How many repeating layers go to the GPU (llama.cpp offloads the last ones first)."""
     if gpu_layers < 0:
@@ -151,16 +158,17 @@ def estimate(shape: ModelShape, req: FitRequest, gpu: str | None = None) -> list
     # token of the batch and reserves vocab-wide rows for them though an embedding model has no logits (488 MiB
     # for multilingual-e5-small's 250k vocabulary at 512 tokens, most of it touched).
     outputs = n_ubatch if shape.kind == "embedding" else req.parallel
-    # Without flash attention (a CPU worker's choice, docs/decisions/0025) a batch's scores against the context
-    # are one f32 matrix: 34 MiB measured at 2048 tokens for SmolLM2, against 36 estimated.
-    scores = n_ubatch * req.context_size * shape.n_head * 4 if shape.kind == "chat" and not req.kv_unified else 0
+    # Without flash attention a batch's scores against the context are one f32 matrix: 34 MiB measured at 2048
+    # tokens for SmolLM2, against 36 estimated.
+    plain = shape.kind == "chat" and not flash_attention(on_gpu, req.kv_unified)
+    scores = n_ubatch * req.context_size * shape.n_head * 4 if plain else 0
     cpu = DeviceNeed(
         device="cpu",
         weights=cpu_layers
         + shape.token_embd_bytes
         + (0 if all_offloaded else shape.other_bytes - shape.token_embd_bytes),
         kv_cache=kv_per_layer * on_cpu,
-        compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4 + (0 if on_gpu else scores),
+        compute=n_ubatch * shape.n_embd * 48 + outputs * shape.vocab_size * 4 + scores,
         overhead=CPU_OVERHEAD,
         pinned_kv=pinned_per_layer * on_cpu,
     )

@@ -313,7 +313,7 @@ class ModelRegistry:
             values["gpu_layers"],
             values["replicas"],
             values["pinned_prefixes"],
-            bool(values.get("kv_unified")),
+            values["kv_unified"],
         )
         report = check(
             shape, request, inv, device=values["device"], own_bytes=own, budget=self.settings.model_memory_budget_bytes

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import llama_cpp as C
 
+from hezi.hardware.fit import flash_attention
 from hezi.serving.llamacpp.text import StreamText
 
 log = logging.getLogger(__name__)
@@ -168,13 +169,9 @@ class LlamaEngine:
         cparams.n_threads = n_threads
         cparams.n_threads_batch = n_threads
         cparams.kv_unified = kv_unified
-        # None: off for a CPU worker with a cache per sequence, else on. llama.cpp's own default ("auto") turns it
-        # on for the CPU too, where its kernel is the slow path for decoding: on two cores with SmolLM2 one stream
-        # decodes 49 tok/s with it and 84 without at 600 tokens of context (12 and 45 at 3000), and eight second
-        # turns over a shared 600-token prefix read in 2.7 s with it and 1.0 s without. Off costs one f32 score
-        # matrix of a batch against a context (the fit counts it); unified, that context is the whole cache, so
-        # flash attention stays on there (docs/decisions/0025).
-        self.flash_attn = (n_gpu_layers != 0 or kv_unified) if flash_attn is None else flash_attn
+        # None: as `flash_attention` decides for this placement (the fit counts what that costs). llama.cpp's own
+        # "auto" turns it on for the CPU too, where its kernel is the slow path for decoding (docs/decisions/0025).
+        self.flash_attn = flash_attention(n_gpu_layers, kv_unified) if flash_attn is None else flash_attn
         cparams.flash_attn_type = (
             C.LLAMA_FLASH_ATTN_TYPE_ENABLED if self.flash_attn else C.LLAMA_FLASH_ATTN_TYPE_DISABLED
         )

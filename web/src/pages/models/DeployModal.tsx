@@ -22,7 +22,7 @@ interface DeployForm {
   replicas: number;
   /** Sequences a chat model keeps for published apps' prompts; embedding models have none. */
   pinned_prefixes: number;
-  /** One KV cache for every sequence (chat models): faster for many users of one agent. */
+  /** One KV cache for every sequence (chat models): a shared prefix's cells are held once (decision 0024). */
   kv_unified: boolean;
 }
 
@@ -90,6 +90,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
   const gpuLayersField = Form.useWatch("gpu_layers", form);
   const replicas = Form.useWatch("replicas", form);
   const pinnedPrefixes = Form.useWatch("pinned_prefixes", form);
+  const kvUnified = Form.useWatch("kv_unified", form);
   const chat = model?.kind === "chat";
   const gpuLayers = typeof gpuLayersField === "number" ? gpuLayersField : null;
   const maxContext = model?.context_length || 1_048_576;
@@ -104,7 +105,7 @@ export function DeployModal({ model, onClose }: { model: ModelPublic | null; onC
           context_size: contextSize,
           parallel,
           replicas: isInt(replicas, 1, 16) ? replicas : 1,
-          ...(chat ? { pinned_prefixes: pinnedPrefixes as number } : {}),
+          ...(chat ? { pinned_prefixes: pinnedPrefixes as number, kv_unified: !!kvUnified } : {}),
           ...(gpuLayers === null ? {} : { gpu_layers: gpuLayers }),
           ...(device === null ? {} : { device }),
         }

@@ -38,6 +38,18 @@ def test_kv_cache_follows_the_grouped_query_formula() -> None:
     assert doubled.kv_cache == 2 * need.kv_cache and doubled.weights == need.weights
 
 
+def test_a_cpu_worker_without_flash_attention_counts_its_attention_scores() -> None:
+    """A CPU worker with a cache per sequence runs without flash attention (decision 0025): a batch's scores against
+    a whole context, 512 × context × 9 heads × 4 bytes, are in its compute; unified or offloaded, they are not."""
+    streams = estimate(SMOL, FitRequest(2048, 4))[0].compute
+    unified = estimate(SMOL, FitRequest(2048, 4, kv_unified=True))[0].compute
+    assert streams - unified == 512 * 2048 * 9 * 4
+    longer = estimate(SMOL, FitRequest(8192, 4))[0].compute
+    assert longer - streams == 512 * (8192 - 2048) * 9 * 4
+    offloaded = estimate(SMOL, FitRequest(2048, 4, 15), "cuda:0")[0].compute
+    assert offloaded == unified
+
+
 def test_offloading_moves_layers_and_their_cache_to_the_gpu() -> None:
     cpu_only = estimate(SMOL, FitRequest(2048, 4, 0), "cuda:0")
     assert [d.device for d in cpu_only] == ["cpu"]

@@ -148,7 +148,7 @@ def test_a_deploy_that_will_not_fit_is_refused_with_numbers_unless_forced(model_
 
         r = admin.put(f"/api/models/{chat['id']}/deployment", json={"context_size": 8192, "parallel": 8})
         err = assert_error(r, 409, "model_does_not_fit")
-        assert "needs 1.92 GiB but has 800 MiB free" in err["message"] and "Would fit" in err["message"]
+        assert "needs 2.07 GiB but has 800 MiB free" in err["message"] and "Would fit" in err["message"]
         assert err["details"]["suggestions"] == fit["suggestions"]
         after = admin.get(f"/api/models/{chat['id']}").json()["deployment"]
         assert (after["context_size"], after["parallel"]) == (2048, 8), "a refused deploy changes nothing"

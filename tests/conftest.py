@@ -20,8 +20,11 @@ import uvicorn
 
 from hezi.app import create_app
 from hezi.db.embedded_postgres import EmbeddedPostgres
+from hezi.serving.bundled import E5_NAME, MINILM_NAME, SMOLLM2_NAME
 from hezi.settings import Settings
 from tests.helpers import Api
+
+BUNDLED = {SMOLLM2_NAME, E5_NAME, MINILM_NAME}
 
 ADMIN_PASSWORD = "admin-pass-1234"
 T = TypeVar("T")
@@ -200,8 +203,10 @@ def model_server(make_server: Callable[..., LiveServer]) -> LiveServer:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         models = api.get("/api/models").json()["data"]
-        # every replica ready (the deployment's status is "ready" as soon as one is)
-        if models and all(
+        # All three bundled models: hezi registers the chat model first and each embedding model after preparing
+        # its GGUF, so a list holding only the chat model, ready, is not yet the whole set. Then every replica
+        # ready (the deployment's status is "ready" as soon as one is).
+        if {m["name"] for m in models} >= BUNDLED and all(
             m["deployment"]
             and m["deployment"]["instances"]
             and {i["status"] for i in m["deployment"]["instances"]} == {"ready"}

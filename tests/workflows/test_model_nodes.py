@@ -10,7 +10,7 @@ from hezi.workflows.context import WorkflowContext
 from hezi.workflows.executor import WorkflowRun
 from tests.agents.test_builtin_tools import context as run_context
 from tests.conftest import LiveServer
-from tests.workflows.helpers import chain, collect, edge, end, graph, names, node, start
+from tests.workflows.helpers import chain, collect, edge, end, graph, names, node, start, template
 
 MODEL = {
     "provider": "",
@@ -61,7 +61,7 @@ def test_classifier_leaves_by_one_class_and_extractor_fills_parameters(model_ser
     classes = [{"id": "billing", "name": "billing"}, {"id": "tech", "name": "technical problem"}]
     qc = node("qc", "question-classifier", {"query_variable_selector": ["start", "q"], "model": MODEL,
                                             "classes": classes})  # fmt: skip
-    longer = MODEL | {"completion_params": {"max_tokens": 64}}
+    longer = MODEL | {"completion_params": {"max_tokens": 64, "temperature": 0}}
     pe = node("pe", "parameter-extractor", {"query": ["start", "q"], "model": longer,
         "reasoning_mode": "prompt", "parameters": [
             {"name": "amount", "type": "number", "description": "the amount in euros", "required": True},
@@ -81,6 +81,28 @@ def test_classifier_leaves_by_one_class_and_extractor_fills_parameters(model_ser
     if "pe" in ran:
         pe_out = next(e.data["outputs"] for e in events if e.event == "node_finished" and e.data["node_id"] == "pe")
         assert {"amount", "product", "__is_success", "__reason"} <= set(pe_out)
+
+
+def test_extractor_cut_off_by_max_tokens_says_so_and_the_run_goes_on(model_server: LiveServer) -> None:
+    """Held to the schema, the model's first tokens are `{"`; four tokens cannot close the object. The run does
+    not fail: the parameters are empty, `__is_success` is 0 and `__reason` names max_tokens, so a branch can
+    take it (Dify's extractor does the same)."""
+    short = MODEL | {"completion_params": {"max_tokens": 4, "temperature": 0}}
+    pe = node("pe", "parameter-extractor", {"query": ["start", "q"], "model": short, "parameters": [
+        {"name": "amount", "type": "number", "description": "the amount in euros", "required": True}]})  # fmt: skip
+    ok = node("ok", "if-else", {"cases": [{"case_id": "true", "logical_operator": "and", "conditions": [
+        {"variable_selector": ["pe", "__is_success"], "comparison_operator": "=", "value": "1"}]}]})  # fmt: skip
+    g = graph(
+        [start("q"), pe, ok, template("yes", "got it"), template("no", "ask again: {{ why }}", why=["pe", "__reason"]),
+         node("agg", "variable-aggregator", {"variables": [["yes", "output"], ["no", "output"]]}),
+         end(out=["agg", "output"], amount=["pe", "amount"])],
+        [edge("start", "pe"), edge("pe", "ok"), edge("ok", "yes", "true"), edge("ok", "no", "false"),
+         edge("yes", "agg"), edge("no", "agg"), edge("agg", "end")],
+    )  # fmt: skip
+    run, _ = run_on(model_server, g, inputs={"q": "I was charged 30 euros twice."})
+    assert run.status == "succeeded", run.error
+    assert run.outputs["amount"] is None
+    assert run.outputs["out"] == "ask again: The model's answer reached max_tokens before its JSON was complete."
 
 
 def test_knowledge_retrieval_feeds_the_llm_context(model_server: LiveServer) -> None:

@@ -165,11 +165,20 @@ class ParameterExtractor(NodeType[ParameterExtractorData]):
             ctx,
             response_format=structured_format(self.schema(), "parameters"),
         )
-        found = parse_json(text)
-        if not isinstance(found, dict):
-            raise NodeFailed("The model did not answer with a JSON object.", code="invalid_json")
-        out: dict[str, Any] = {}
+        # As in Dify, an answer that is not a JSON object is not a failed run: the parameters are empty and
+        # `__is_success` says so, for the branch after the node to handle. Its usual cause is max_tokens.
         reason = ""
+        try:
+            found = parse_json(text)
+        except NodeFailed:
+            found = None
+        if not isinstance(found, dict):
+            found = {}
+            if usage.get("finish_reason") == "length":
+                reason = "The model's answer reached max_tokens before its JSON was complete."
+            else:
+                reason = "The model did not answer with a JSON object."
+        out: dict[str, Any] = {}
         for p in self.data.parameters:
             value = found.get(p.name)
             if value is not None and not conforms(value, p.var_type):

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, unique, wait_for
@@ -64,6 +65,32 @@ def canvas_still(page: Page) -> None:
         }""",
         polling="raf",
     )
+
+
+# Half way along an edge's line, in the page's pixels, if the edge is what a click there would reach.
+EDGE_MIDPOINT = """(id) => {
+    const g = document.querySelector(`[data-testid="${id}"]`);
+    const path = g && g.querySelector('path.react-flow__edge-path');
+    const m = path && path.getScreenCTM();
+    if (!m) return false;
+    const p = path.getPointAtLength(path.getTotalLength() / 2);
+    const x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+    const hit = document.elementFromPoint(x, y);
+    window.__hzEdgeHit = hit ? `${hit.tagName}.${hit.getAttribute('class')}` : 'nothing';
+    return hit && g.contains(hit) ? [x, y] : false;
+}"""
+
+
+def click_edge(page: Page, edge: Locator) -> None:
+    """Click an edge on its line, half way along, as a person does, once the canvas is still and nothing covers
+    that point. (A click at the centre of the edge's box, as `click(force=True)` makes it, once missed in CI.)"""
+    canvas_still(page)
+    testid = edge.get_attribute("data-testid")
+    try:
+        point = page.wait_for_function(EDGE_MIDPOINT, arg=testid, polling="raf", timeout=10_000).json_value()
+    except PlaywrightTimeout:
+        raise AssertionError(f"the edge's midpoint stayed covered by {page.evaluate('window.__hzEdgeHit')}") from None
+    page.mouse.click(point[0], point[1])
 
 
 def select_node(page: Page, type_: str) -> None:
@@ -155,8 +182,7 @@ def build_start_knowledge_llm_answer(page: Page, kb_name: str) -> dict[str, str]
     # Adding the answer scrolled the canvas to it; the whole graph in view again, so the edge is there to click.
     canvas_still(page)
     page.locator(".react-flow__controls-fitview").click()
-    canvas_still(page)
-    kr_llm.click(force=True)
+    click_edge(page, kr_llm)
     expect(kr_llm).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Delete")
     expect(edges(page)).to_have_count(2)

@@ -1,7 +1,9 @@
-"""What the benchmarks share: starting `hezi serve` on a private data directory, an API key, percentiles."""
+"""What the benchmarks share: starting `hezi serve` on a private data directory, an API key, one streamed
+completion timed, percentiles."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -21,6 +23,52 @@ sys.path.insert(0, str(ROOT / "src"))
 from hezi.serving.bundled import SMOLLM2_NAME  # noqa: E402
 
 PASSWORD = "bench-admin-password"
+# An agent's rules, the system prompt that many users of one agent share (prefix_sharing.py, agent_load.py).
+RULES = (
+    "You are the front desk of the city library. Opening hours: Monday to Friday 9:00-20:00, Saturday 10:00-16:00, "
+    "closed on Sundays and public holidays. Members may borrow up to 12 items for 3 weeks and renew twice online "
+    "unless someone reserved the item. Late returns cost 0.20 per item per day, capped at 6.00. Lost cards are "
+    "replaced at the desk for 2.00. Study rooms are booked online up to 7 days ahead for at most 3 hours. "
+)
+
+
+@dataclass
+class Streamed:
+    text: str
+    tokens: int  # as the usage says, else the pieces that came
+    seconds: float
+    first: float  # seconds to the first piece of text
+
+
+def stream_completion(
+    url: str, key: str, prompt: str, max_tokens: int, http: httpx.Client | None = None, **extra: object
+) -> Streamed:
+    """One streamed /v1/completions call at temperature 0 (hezi's gateway or llama-server), timed from before
+    the request; with no `http` the time includes making a client, as a one-off caller's would."""
+    body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
+            "stream_options": {"include_usage": True}, **extra}  # fmt: skip
+    start = time.perf_counter()
+    first, pieces, tokens = None, [], 0
+    client = http or httpx.Client(timeout=600)
+    try:
+        with client.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r:
+            r.raise_for_status()
+            for line in r.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                chunk = json.loads(line[6:])
+                if chunk.get("usage"):
+                    tokens = chunk["usage"]["completion_tokens"]
+                piece = chunk["choices"][0].get("text") if chunk.get("choices") else None
+                if piece:
+                    pieces.append(piece)
+                    if first is None:
+                        first = time.perf_counter() - start
+    finally:
+        if http is None:
+            client.close()
+    seconds = time.perf_counter() - start
+    return Streamed("".join(pieces), tokens or len(pieces), seconds, first or seconds)
 
 
 def percentile(values: list[float], q: float) -> float:

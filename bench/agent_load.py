@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from _hezi import SMOLLM2_NAME, percentile, start_hezi
+from _hezi import RULES, percentile, start_hezi, stream_completion
 
 from serving import DEFAULT_ANCHOR, PROMPTS, Direct, _openers, fresh, server_stream, start_anchor
 
@@ -39,12 +39,6 @@ TOOLS = [
     {"type": "function", "function": {"name": "reserve", "description": "Hold an item for the member for five days.",
      "parameters": {"type": "object", "properties": {"item_id": {"type": "string"}}, "required": ["item_id"]}}},
 ]  # fmt: skip
-RULES = (
-    "You are the front desk of the city library. Opening hours: Monday to Friday 9:00-20:00, Saturday 10:00-16:00, "
-    "closed on Sundays and public holidays. Members may borrow up to 12 items for 3 weeks and renew twice online "
-    "unless someone reserved the item. Late returns cost 0.20 per item per day, capped at 6.00. Lost cards are "
-    "replaced at the desk for 2.00. Study rooms are booked online up to 7 days ahead for at most 3 hours. "
-)
 QUESTIONS = [
     "When do you open on Saturday mornings, and until when?", "How many books may I borrow at once as a member?",
     "Can I renew a book online twice if nobody reserved it?", "Are you open on Sunday afternoons in the summer?",
@@ -76,28 +70,8 @@ class Answer:
 
 
 def complete(url: str, key: str, prompt: str, http: httpx.Client | None = None) -> Answer:
-    body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": ANSWER_TOKENS, "temperature": 0, "stream": True,
-            "stream_options": {"include_usage": True}, "cache_prompt": True}  # fmt: skip
-    start = time.perf_counter()
-    first, text, tokens = None, [], 0
-    own = http is None
-    http = http or httpx.Client(timeout=600, verify=False)
-    with http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r:
-        r.raise_for_status()
-        for line in r.iter_lines():
-            if not line.startswith("data: {"):
-                continue
-            chunk = json.loads(line[6:])
-            if chunk.get("usage"):
-                tokens = chunk["usage"]["completion_tokens"]
-            piece = chunk["choices"][0].get("text") if chunk.get("choices") else None
-            if piece:
-                text.append(piece)
-                if first is None:
-                    first = time.perf_counter() - start
-    if own:
-        http.close()
-    return Answer("".join(text), tokens or len(text), first or time.perf_counter() - start)
+    s = stream_completion(url, key, prompt, ANSWER_TOKENS, http, cache_prompt=True)
+    return Answer(s.text, s.tokens, s.first)
 
 
 # One client per user, made before the users send: each user is a browser of their own, not a thread that first
@@ -214,7 +188,7 @@ def main() -> None:
               f"tokens/s {h['tps'] / a['tps']:.2f}× (target >= 1.0)")  # fmt: skip
     ttft_alone = {k: statistics.median(x.first for x in v) * 1000 for k, v in alone.items()}
     print(f"one user alone: first token hezi {ttft_alone['hezi']:.0f} ms, llama-server {ttft_alone['llama-server']:.0f}"
-          f" ms ({ttft_alone['llama-server'] / ttft_alone['hezi']:.2f}× faster)")  # fmt: skip
+          f" ms (hezi ÷ llama-server {ttft_alone['hezi'] / ttft_alone['llama-server']:.2f}×)")  # fmt: skip
     fresh_ratio = statistics.median(g / d for g, d in raw_fresh)
     ratio = statistics.median(g / d for g, d in raw)
     why = " (eight conversations still cached: every token attends over their cells until dropped, 180 s idle)"

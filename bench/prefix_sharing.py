@@ -16,7 +16,7 @@ import statistics
 import threading
 import time
 
-from _hezi import percentile
+from _hezi import RULES, percentile
 
 from hezi.serving.bundled import smollm2_path
 from hezi.serving.llamacpp.engine import Job, LlamaEngine, SamplingParams
@@ -27,12 +27,6 @@ TOOLS = [
     {"type": "function", "function": {"name": "reserve", "description": "Hold an item for five days.",
      "parameters": {"type": "object", "properties": {"item_id": {"type": "string"}}, "required": ["item_id"]}}},
 ]  # fmt: skip
-RULES = (
-    "You are the front desk of the city library. Opening hours: Monday to Friday 9:00-20:00, Saturday 10:00-16:00, "
-    "closed on Sundays and public holidays. Members may borrow up to 12 items for 3 weeks and renew twice online "
-    "unless someone reserved the item. Late returns cost 0.20 per item per day, capped at 6.00. Lost cards are "
-    "replaced at the desk for 2.00. Study rooms are booked online up to 7 days ahead for at most 3 hours. "
-)
 QUESTIONS = [
     "When do you open on Saturday mornings?", "How many books may I borrow at once?",
     "Can I renew a book online twice?", "Are you open on Sunday afternoons?", "What does a late return cost?",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import ctypes
-import json
 import logging
 import os
 import statistics
@@ -36,7 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _hezi import SMOLLM2_NAME, percentile, start_hezi
+from _hezi import SMOLLM2_NAME, percentile, start_hezi, stream_completion
 
 from hezi.serving.bundled import smollm2_path
 
@@ -155,27 +154,8 @@ class Direct:
 
 def server_stream(url: str, key: str, prompt: str, max_tokens: int) -> Stream:
     """(tokens, seconds, time to first token) of one streamed /v1/completions call (hezi or llama-server)."""
-    body = {"model": SMOLLM2_NAME, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
-            "stream_options": {"include_usage": True}}  # fmt: skip
-    start = time.perf_counter()
-    first = None
-    tokens = pieces = 0
-    with (
-        httpx.Client(timeout=600) as http,
-        http.stream("POST", f"{url}/v1/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as r,
-    ):
-        r.raise_for_status()
-        for line in r.iter_lines():
-            if not line.startswith("data: {"):
-                continue
-            chunk = json.loads(line[6:])
-            if chunk.get("usage"):
-                tokens = chunk["usage"]["completion_tokens"]
-            if chunk.get("choices") and chunk["choices"][0].get("text"):
-                pieces += 1
-                if first is None:
-                    first = time.perf_counter() - start
-    return tokens or pieces, time.perf_counter() - start, first or 0.0
+    s = stream_completion(url, key, prompt, max_tokens)
+    return s.tokens, s.seconds, s.first
 
 
 def eight_streams(url: str, key: str, n: int) -> tuple[float, float]:

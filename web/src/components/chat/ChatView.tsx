@@ -15,7 +15,8 @@ import { formatBytes } from "../format";
 import { formDefaults, HumanInputForm } from "./HumanInputForm";
 import { defaultInputs, formFields, InputsForm, missingInputs, type Inputs } from "./InputsForm";
 import { AssistantActions, AssistantBody, RichText, UserActions, UserBody } from "./MessageParts";
-import type { AgentChat, ChatMessage } from "./useAgentChat";
+import type { AgentChat } from "./useAgentChat";
+import type { ChatMessage } from "./useChatSession";
 
 export interface ChatAgent {
   id: string;

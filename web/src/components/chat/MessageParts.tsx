@@ -19,7 +19,7 @@ import { errorText, type Citation } from "../../api/agents";
 import { CopyButton } from "../CopyButton";
 import { formatBytes } from "../format";
 import { StepsChain } from "./StepsChain";
-import type { ChatMessage } from "./useAgentChat";
+import type { ChatMessage } from "./useChatSession";
 
 // Markdown, KaTeX and the highlighter are a chunk of their own, fetched with the first answer.
 const Markdown = lazy(() => import("./Markdown"));
@@ -229,7 +229,8 @@ export function AssistantActions({
   const { t } = useTranslation();
   if (message.live || message.id.startsWith("local-")) return null;
   const stats = [
-    message.usage && t("chat.tokens", { n: message.usage.completion_tokens }),
+    // An answer no model wrote (a workflow's fixed reply) has no tokens to speak of.
+    message.usage && message.usage.completion_tokens > 0 && t("chat.tokens", { n: message.usage.completion_tokens }),
     message.latency_ms !== null && message.latency_ms !== undefined && t("chat.latency", { s: (message.latency_ms / 1000).toFixed(1) }),
   ].filter(Boolean);
   return (

@@ -152,6 +152,10 @@ def test_a_visitor_answers_the_form_in_the_web_app(live_server: LiveServer, visi
     form.get_by_test_id("chat-human-input-action-reject").click()
     answered(page, "Refused.")
     expect(page.get_by_test_id("chat-question").last).to_have_text("Reject")
+    # A fixed reply that no model wrote shows its time, not "0 tokens".
+    stats = page.get_by_test_id("chat-answer-actions").last
+    expect(stats).to_contain_text("秒")
+    expect(stats).not_to_contain_text("词元")
     shot(page, "human-input-webapp-answered-zh-CN")
 
     # Opened again, the answered form is gone for good.

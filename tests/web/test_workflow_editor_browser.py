@@ -51,15 +51,17 @@ def wait_saved(page: Page) -> None:
 
 
 def canvas_still(page: Page) -> None:
-    """Wait until the canvas has stopped moving. A node added from the palette is scrolled into view 60 ms later,
-    in 200 ms; a click aimed before that lands where something else has moved to (CI once deleted the LLM node
-    instead of an edge). Twelve frames alike outlast the delay."""
+    """Wait until the canvas has stopped moving: twelve frames alike, counted from now. A node added from the
+    palette is scrolled into view 60 ms later, in 200 ms, and React Flow's fit view waits a frame or two for its
+    queue; a click aimed before either lands where something else has moved to (CI once deleted the LLM node
+    instead of an edge, and twice missed the edge when a count left from the last wait ended this one at once)."""
+    page.evaluate("() => { window.__hzVp = null; window.__hzStill = 0; }")
     page.wait_for_function(
         """() => {
             const v = document.querySelector('.react-flow__viewport');
             const t = v ? getComputedStyle(v).transform : '';
             const w = window;
-            if (w.__hzVp === t) w.__hzStill = (w.__hzStill || 0) + 1;
+            if (w.__hzVp === t) w.__hzStill += 1;
             else { w.__hzVp = t; w.__hzStill = 0; }
             return w.__hzStill >= 12;
         }""",
@@ -83,7 +85,7 @@ EDGE_MIDPOINT = """(id) => {
 
 def click_edge(page: Page, edge: Locator) -> None:
     """Click an edge on its line, half way along, as a person does, once the canvas is still and nothing covers
-    that point. (A click at the centre of the edge's box, as `click(force=True)` makes it, once missed in CI.)"""
+    that point."""
     canvas_still(page)
     testid = edge.get_attribute("data-testid")
     try:

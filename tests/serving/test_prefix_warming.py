@@ -95,3 +95,44 @@ def test_a_published_agent_is_computed_ahead_and_again_after_a_restart(
         timeout=120,
     )
     assert again["pinned_keys"] == [key] and again["pinned_tokens"] == warm["pinned_tokens"]
+
+
+def test_a_published_chatflow_has_its_llm_prompt_computed_ahead(
+    model_server: LiveServer, admin: Api, model: dict[str, Any]
+) -> None:
+    """A chatflow's LLM node: its system prompt up to the first variable is computed on publish (replacing the
+    agent's pin, the least recently used of one) and its first run copies it."""
+    ws = admin.default_workspace()
+    name = model["name"]
+    llm = {"model": {"provider": "", "name": name, "mode": "chat", "completion_params": {"max_tokens": 8,
+           "temperature": 0}}, "prompt_template": [
+           {"role": "system", "text": RULES + "The member asks: {{#sys.query#}}"},
+           {"role": "user", "text": "{{#sys.query#}}"}]}  # fmt: skip
+    graph = {"mode": "chatflow", "edges": [
+        {"id": "e1", "source": "start", "target": "llm"}, {"id": "e2", "source": "llm", "target": "answer"}],
+        "nodes": [{"id": "start", "type": "start", "data": {"variables": []}},
+                  {"id": "llm", "type": "llm", "data": llm},
+                  {"id": "answer", "type": "answer", "data": {"answer": "{{#llm.text#}}"}}]}  # fmt: skip
+    r = admin.post(f"/api/workspaces/{ws}/agents", json={"name": "desk", "config": {"mode": "chatflow",
+                                                                                 "workflow": graph}})  # fmt: skip
+    assert r.status_code == 201, r.text
+    flow = r.json()
+    key = f"agent:{flow['id']}:0"
+    before = health(model_server, name)
+    r = admin.post(f"/api/workspaces/{ws}/agents/{flow['id']}/publish")
+    assert r.status_code == 201, r.text
+    warm = wait_for(
+        lambda: (
+            (h := health(model_server, name)) and h["pinned_keys"] == [key] and h["warmed"] > before["warmed"] and h
+        ),
+        "the published chatflow's prompt to be computed in its worker",
+    )
+    assert warm["evicted"] == before["evicted"] + 1 and warm["pinned_tokens"] > 150
+
+    reply = answer_of(ask(admin, ws, flow["id"], "Are you open on Sunday?"))
+    assert reply["status"] == "ok" and reply["content"].strip()
+    after = health(model_server, name)
+    # All of the warmed prompt but what follows the fixed part there: the end of the system message and the
+    # generation prompt (5 tokens), and a token the fixed part's end may share with the question.
+    assert after["pinned_hits"] == warm["pinned_hits"] + 1
+    assert after["tokens_copied"] - warm["tokens_copied"] >= warm["pinned_tokens"] - 8

@@ -2,8 +2,8 @@
 
 When an agent version is published, and when hezi starts, the first model calls every conversation of the agent
 makes (its tool question and its answer's system prompt, `agents.loop.opening_prompts`) are sent to the model's
-workers to be kept computed; the workers ask again after a restart (`serving.prefixes`). Remote models are skipped.
-Workflow agents are not warmed yet: their LLM nodes' prompts depend on the run's variables.
+workers to be kept computed; the workers ask again after a restart (`serving.prefixes`). A workflow's are its model
+nodes' system prompts up to their first variable (`workflows.openings`). Remote models are skipped.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from hezi.egress import EgressPolicy
 from hezi.errors import DomainError
 from hezi.secrets import SecretBox
 from hezi.serving.client import ModelClient
+from hezi.workflows.graph import Graph
+from hezi.workflows.openings import opening_prompts as workflow_openings
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,16 @@ class PrefixWarming:
                     return 0
                 snapshot = await AgentService(db).config_for(agent)
                 config = snapshot.config
-                if snapshot.version is None or config.mode != "agent":
+                if snapshot.version is None:
                     return 0
-                tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(workspace_id, config.tools)
+                if config.mode == "agent":
+                    tools = await ToolCatalogue(db, self.secrets, self.egress).resolve(workspace_id, config.tools)
+                    prompts = [(config.model, messages) for messages in opening_prompts(config, tools)]
+                else:
+                    prompts = workflow_openings(Graph.model_validate(config.workflow or {}))
             asked = 0
-            for i, messages in enumerate(opening_prompts(config, tools)):
-                asked += await self.models.warm(workspace_id, config.model, f"agent:{agent_id}:{i}", messages)
+            for i, (model, messages) in enumerate(prompts):
+                asked += await self.models.warm(workspace_id, model, f"agent:{agent_id}:{i}", messages)
             return asked
         except DomainError as exc:  # a tool provider gone, a model renamed: the first user computes it instead
             log.info("not warming agent %s: %s", agent_id, exc)

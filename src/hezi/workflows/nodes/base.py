@@ -136,6 +136,11 @@ class NodeType(Generic[D]):
         """The source handles edges may leave from (the executor adds `fail-branch` for that error strategy)."""
         return ["source"]
 
+    def opening(self) -> tuple[str, str] | None:
+        """The model this node asks and the system prompt every call of it starts with, its references not yet
+        filled; None when it asks no model or its prompt starts otherwise (hezi.workflows.openings)."""
+        return None
+
     async def run(self, pool: VariablePool, ctx: NodeContext) -> NodeResult:
         raise NotImplementedError
 

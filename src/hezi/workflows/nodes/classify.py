@@ -47,16 +47,21 @@ class QuestionClassifier(NodeType[QuestionClassifierData]):
     def handles(self) -> list[str]:
         return [c.id for c in self.data.classes]
 
+    def system_prompt(self, instruction: str) -> str:
+        listed = "\n".join(f"- {c.name or c.id}" for c in self.data.classes)
+        return (
+            "Classify the user's text into exactly one of these categories:\n"
+            f'{listed}\n{instruction}\nAnswer with JSON: {{"category": <one of the categories>}}.'
+        )
+
+    def opening(self) -> tuple[str, str] | None:
+        return self.data.model.model, self.system_prompt(self.data.instruction or "")
+
     async def run(self, pool: VariablePool, ctx: NodeContext) -> NodeResult:
         query = text_of(pool.get(self.data.query_variable_selector, None))
         classes = self.data.classes
         names = [c.name or c.id for c in classes]
-        listed = "\n".join(f"- {n}" for n in names)
-        instruction = pool.render(self.data.instruction or "")
-        system = (
-            "Classify the user's text into exactly one of these categories:\n"
-            f'{listed}\n{instruction}\nAnswer with JSON: {{"category": <one of the categories>}}.'
-        )
+        system = self.system_prompt(pool.render(self.data.instruction or ""))
         schema = {
             "type": "object",
             "properties": {"category": {"type": "string", "enum": names}},
@@ -152,13 +157,19 @@ class ParameterExtractor(NodeType[ParameterExtractorData]):
             "required": [p.name for p in params if p.required],
         }
 
+    def system_prompt(self, instruction: str) -> str:
+        described = "\n".join(f"- {p.name} ({p.var_type}): {p.description}" for p in self.data.parameters)
+        return (
+            "Extract these parameters from the user's text and answer with one JSON object:\n"
+            f"{described}\n{instruction}"
+        )
+
+    def opening(self) -> tuple[str, str] | None:
+        return self.data.model.model, self.system_prompt(self.data.instruction or "")
+
     async def run(self, pool: VariablePool, ctx: NodeContext) -> NodeResult:
         query = text_of(pool.get(self.data.query, None))
-        described = "\n".join(f"- {p.name} ({p.var_type}): {p.description}" for p in self.data.parameters)
-        system = (
-            "Extract these parameters from the user's text and answer with one JSON object:\n"
-            f"{described}\n{pool.render(self.data.instruction or '')}"
-        )
+        system = self.system_prompt(pool.render(self.data.instruction or ""))
         text, tokens, usage = await call_model(
             self.data.model,
             [{"role": "system", "content": system}, {"role": "user", "content": query}],

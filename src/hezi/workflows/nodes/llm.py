@@ -87,6 +87,12 @@ class LLM(NodeType[LLMData]):
             out["structured_output"] = "object"
         return out
 
+    def opening(self) -> tuple[str, str] | None:
+        first = next(iter(self._messages_templates()), None)
+        if first is None or first.role != "system" or first.edition_type == "jinja2" or not first.text:
+            return None
+        return self.data.model.model, first.text
+
     def reads(self) -> list[Read]:
         reads: list[Read] = []
         for n, m in enumerate(self._messages_templates()):

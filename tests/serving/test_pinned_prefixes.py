@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import llama_cpp as C
 import pytest
 
 from hezi.serving.bundled import smollm2_path
@@ -173,3 +174,26 @@ def test_a_conversation_left_idle_gives_its_cells_back_and_pins_stay() -> None:
         assert again.ended.wait(120) and again.reason in ("stop", "length") and e.pinned_hits == 2
     finally:
         e.stop()
+
+
+def test_a_full_cache_drops_what_idle_sequences_hold_and_answers_stay_the_same() -> None:
+    """`_make_room`, what the engine does when llama_decode finds no room for a batch: the caches of idle slots and
+    the pins go, their cells really freed, the pins' keys forgotten (counted as evicted), and the next request,
+    which now shares nothing, answers token for token as an engine that never held anything."""
+    with contextlib.ExitStack() as stack:
+        e = next(stack.enter_context(contextlib.closing(engine(True, parallel=2, pinned=1))))
+        fresh = next(stack.enter_context(contextlib.closing(engine(True, parallel=2, pinned=1))))
+        question = asked(e, "Can I renew a book twice?")
+        warmed(e, "app:library", system(e))
+        answer(e, question)
+        assert e.pinned_hits == 1 and any(s.cached for s in e.slots) and e.pins[0].cached
+        copied = e.tokens_copied
+
+        assert e._make_room()
+        for seq in [*e.slots, *e.pins]:
+            assert seq.cached == [] and C.llama_memory_seq_pos_max(e.mem, seq.seq_id) == -1
+        assert e.pins[0].key is None and e.evicted == 1 and e.pinned_stats()["pinned"] == 0
+        assert not e._make_room()  # nothing idle holds anything now
+
+        assert answer(e, question) == answer(fresh, question)
+        assert e.pinned_hits == 1 and e.tokens_copied == copied  # computed, not copied

@@ -94,6 +94,7 @@ bench: install ## ratios against baselines measured in the same run (bench/gpu_c
 	$(BIN)/python bench/fit_accuracy.py
 	$(BIN)/python bench/knowledge.py
 	$(BIN)/python bench/agents.py
+	$(BIN)/python bench/workflow_warming.py
 
 # llama.cpp's own server, built from the source llama-cpp-python vendors, measured beside hezi. Cached outside the
 # repository; the first build takes several minutes. Once built, `make bench` measures it too.

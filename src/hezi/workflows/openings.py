@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from pydantic import ValidationError
-
 from hezi.workflows.graph import Graph
-from hezi.workflows.nodes import UnknownNodeType, build
+from hezi.workflows.validate import built_nodes
 
 MOST = 2
 # Shorter than this, the prompt is not worth a pin: the engine computes fewer than 32 shared tokens again anyway.
@@ -24,12 +22,10 @@ MIN_CHARS = 120
 
 def opening_prompts(graph: Graph, most: int = MOST) -> list[tuple[str, list[dict[str, Any]]]]:
     """(model, messages) to warm, nearest the start first, each distinct once."""
+    built = built_nodes(graph)  # a node whose settings do not parse is skipped (publishing refuses those anyway)
     out: list[tuple[str, list[dict[str, Any]]]] = []
-    for node in _nearest_first(graph):
-        try:
-            opening = build(node).opening()
-        except (ValidationError, UnknownNodeType):
-            continue
+    for node_id in _nearest_first(graph):
+        opening = built[node_id].opening() if node_id in built else None
         if opening is None:
             continue
         model, system = opening
@@ -42,23 +38,25 @@ def opening_prompts(graph: Graph, most: int = MOST) -> list[tuple[str, list[dict
     return out
 
 
-def _nearest_first(graph: Graph) -> list[Any]:
-    """The graph's nodes by their distance from a start (breadth first); those inside containers, reached from
-    the container's own start, after the container."""
-    by_id = {n.id: n for n in graph.nodes}
+def _nearest_first(graph: Graph) -> list[str]:
+    """The graph's node ids by their distance from a start (breadth first); those inside a container, reached from
+    the container itself, one step after it."""
     after: dict[str, list[str]] = {}
     for e in graph.edges:
         after.setdefault(e.source, []).append(e.target)
+    for n in graph.nodes:
+        if n.parent_id is not None:
+            after.setdefault(n.parent_id, []).append(n.id)
+    known = {n.id for n in graph.nodes}
     roots = [n.id for n in graph.nodes if n.type == "start"]
     seen = set(roots)
     queue = deque(roots)
     order = []
     while queue:
         node_id = queue.popleft()
-        order.append(by_id[node_id])
-        children = [n.id for n in graph.nodes if n.parent_id == node_id]
-        for nxt in [*after.get(node_id, []), *children]:
-            if nxt in by_id and nxt not in seen:
+        order.append(node_id)
+        for nxt in after.get(node_id, []):
+            if nxt in known and nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
     return order
